@@ -1,0 +1,16 @@
+"""mixedae-mm: MixedAE (CVPR 2023) as an OpenMMLab plugin.
+
+Importing the package registers its classes into MMPretrain's registries
+(and MMSeg's / MMDet's for the transfer components), e.g. through
+``custom_imports = dict(imports=['mixedae_mm'])`` in a config, and lets
+mmengine load its own checkpoints under torch >= 2.6
+(:mod:`mixedae_mm.utils.checkpoint_compat`).
+"""
+from .utils import register_checkpoint_loader
+from .version import __version__
+
+register_checkpoint_loader()
+
+from . import models  # noqa: E402,F401
+
+__all__ = ['__version__']
