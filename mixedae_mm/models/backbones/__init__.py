@@ -1,0 +1,3 @@
+from .mixedae_vit import MixedAEViT
+
+__all__ = ['MixedAEViT']

@@ -1,0 +1,3 @@
+from .homologous_contrastive_loss import HomologousContrastiveLoss
+
+__all__ = ['HomologousContrastiveLoss']

@@ -1,0 +1,3 @@
+from .mixedae_neck import MixedAEPretrainDecoder
+
+__all__ = ['MixedAEPretrainDecoder']

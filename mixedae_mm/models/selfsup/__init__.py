@@ -1,0 +1,3 @@
+from .mixedae import MixedAE
+
+__all__ = ['MixedAE']

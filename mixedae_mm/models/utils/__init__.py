@@ -1,0 +1,13 @@
+from .homologous_attention import (HomologousAttention, homologous_accuracy,
+                                   topk_keep_mask)
+from .homologous_layer import HomologousTransformerEncoderLayer
+from .mixing_mask import (check_mixable, mix_tokens, num_sources_from_ratio,
+                          random_mixing_mask, source_visibility,
+                          unmix_tokens)
+
+__all__ = [
+    'HomologousAttention', 'homologous_accuracy', 'topk_keep_mask',
+    'HomologousTransformerEncoderLayer', 'check_mixable', 'mix_tokens',
+    'num_sources_from_ratio', 'random_mixing_mask', 'source_visibility',
+    'unmix_tokens'
+]
