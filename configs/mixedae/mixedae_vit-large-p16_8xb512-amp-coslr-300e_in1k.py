@@ -1,0 +1,6 @@
+# ViT-L/16 (1024 dims, 24 layers, 16 heads), MAE's ViT-L recipe.
+_base_ = './mixedae_vit-base-p16_8xb512-amp-coslr-300e_in1k.py'
+
+model = dict(
+    backbone=dict(arch='l'),
+    neck=dict(embed_dim=1024))
