@@ -1,0 +1,1 @@
+"""Code behind the command-line tools in ``tools/`` (importable, testable)."""

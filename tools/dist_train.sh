@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Distributed training on one or several nodes with torchrun:
+#   tools/dist_train.sh CONFIG NUM_PROCESSES [train.py args...]
+# On a machine without CUDA the processes use the gloo backend (CPU).
+CONFIG=$1
+GPUS=$2
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+PYTHON=${PYTHON:-python}
+
+PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
+"$PYTHON" -m torch.distributed.run \
+    --nnodes="$NNODES" \
+    --node_rank="$NODE_RANK" \
+    --master_addr="$MASTER_ADDR" \
+    --nproc_per_node="$GPUS" \
+    --master_port="$PORT" \
+    "$(dirname "$0")"/train.py \
+    "$CONFIG" \
+    --launcher pytorch "${@:3}"
