@@ -30,6 +30,11 @@ model = dict(
     head=dict(patch_size=patch_size))
 
 data_root = 'data/demo'
+data_preprocessor = dict(
+    type='SelfSupDataPreprocessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    to_rgb=True)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(
