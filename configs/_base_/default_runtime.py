@@ -12,6 +12,15 @@ default_hooks = dict(
     visualization=dict(type='VisualizationHook', enable=False),
 )
 
+# mixedae-mm's hooks: refuse a checkpoint of another model before loading
+# it, stop on a non-finite loss before it is checkpointed, and keep the
+# random generators' state in checkpoints so --resume continues exactly
+custom_hooks = [
+    dict(type='CheckpointCheckHook'),
+    dict(type='NonFiniteLossHook'),
+    dict(type='RNGStateHook'),
+]
+
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

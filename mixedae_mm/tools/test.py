@@ -15,7 +15,8 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.evaluator import DumpResults
 
 import mixedae_mm  # noqa: F401
-from .train import build_runner, set_launcher
+from .train import (build_runner, init_cpu_process_group,
+                    set_launcher)
 
 __all__ = ['parse_args', 'merge_args', 'main']
 
@@ -79,6 +80,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     """Entry point of ``tools/test.py``; returns the metrics."""
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
+    init_cpu_process_group(cfg)
     runner = build_runner(cfg)
     if args.out and args.out_item in ('pred', None):
         runner.test_evaluator.metrics.append(

@@ -21,7 +21,8 @@ from mmengine.runner import Runner
 import mixedae_mm  # noqa: F401  (registers the classes, checkpoint loader)
 
 __all__ = [
-    'parse_args', 'set_launcher', 'merge_args', 'build_runner', 'main'
+    'parse_args', 'set_launcher', 'merge_args', 'init_cpu_process_group',
+    'build_runner', 'main'
 ]
 
 
@@ -77,13 +78,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def set_launcher(cfg: Config, launcher: str) -> None:
-    """Set the launcher; without CUDA, distributed runs use ``gloo``.
-
-    mmengine 0.10.7's ``init_dist`` calls ``torch.cuda.set_device`` even for
-    gloo, so on a machine without CUDA the process group is created here
-    (from torchrun's environment) and the Runner then finds it ready; and
-    DistributedDataParallel gets no ``device_ids`` (CPU modules).
-    """
+    """Set the launcher; without CUDA, distributed runs use ``gloo`` and
+    DistributedDataParallel gets no ``device_ids`` (CPU modules)."""
     cfg.launcher = launcher
     if launcher == 'none' or torch.cuda.is_available():
         return
@@ -97,7 +93,17 @@ def set_launcher(cfg: Config, launcher: str) -> None:
             broadcast_buffers=False,
             find_unused_parameters=cfg.get('find_unused_parameters', False)))
     cfg.model_wrapper_cfg.setdefault('device_ids', None)
-    if launcher == 'pytorch' and not dist.is_initialized():
+
+
+def init_cpu_process_group(cfg: Config) -> None:
+    """Create the gloo process group of a torchrun job without CUDA.
+
+    mmengine 0.10.7's ``init_dist`` calls ``torch.cuda.set_device`` even for
+    gloo; a process group created beforehand (from torchrun's environment
+    variables) is used by the Runner as it is.
+    """
+    if (cfg.launcher == 'pytorch' and not torch.cuda.is_available()
+            and not dist.is_initialized()):
         dist.init_process_group(backend='gloo')
 
 
@@ -165,6 +171,7 @@ def main(argv: Optional[List[str]] = None) -> Runner:
     """Entry point of ``tools/train.py``; returns the trained Runner."""
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
+    init_cpu_process_group(cfg)
     runner = build_runner(cfg)
     runner.train()
     return runner
