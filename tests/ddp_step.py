@@ -17,7 +17,7 @@ import torch.distributed as dist
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import mixedae_mm  # noqa: E402
+import mixedae_mm  # noqa: E402,F401
 import mixedae_mm.models.backbones.mixedae_vit as mixedae_vit  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402

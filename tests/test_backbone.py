@@ -103,13 +103,15 @@ def test_patch_count_not_divisible_by_group_size():
 
 @pytest.mark.parametrize('ratio', [0.0, 0.75])
 def test_ratio_outside_range(ratio):
-    with pytest.raises(ValueError, match=r'mixing_ratio must be in \(0, 0.5\]'):
+    with pytest.raises(ValueError,
+                       match=r'mixing_ratio must be in \(0, 0.5\]'):
         _backbone(mixing_ratio=ratio)
 
 
 @pytest.mark.parametrize('topk', [0, 17])
 def test_topk_outside_one_to_n(topk):
-    with pytest.raises(ValueError, match=r'topk must be in \[1, N\] = \[1, 16\]'):
+    with pytest.raises(ValueError,
+                       match=r'topk must be in \[1, N\] = \[1, 16\]'):
         _backbone(topk=topk)
 
 

@@ -23,8 +23,10 @@ def test_masks_differ_between_steps():
 
 
 def test_generator_makes_it_reproducible():
-    a = random_mixing_mask(2, 16, 2, generator=torch.Generator().manual_seed(3))
-    b = random_mixing_mask(2, 16, 2, generator=torch.Generator().manual_seed(3))
+    a = random_mixing_mask(
+        2, 16, 2, generator=torch.Generator().manual_seed(3))
+    b = random_mixing_mask(
+        2, 16, 2, generator=torch.Generator().manual_seed(3))
     assert torch.equal(a, b)
 
 

@@ -8,7 +8,6 @@ import torch
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmpretrain.registry import DATASETS, MODELS
-from PIL import Image
 
 from conftest import tiny_runner_cfg, write_image_folder
 
@@ -51,12 +50,12 @@ def test_resume_is_bit_exact(tmp_path, image_root, one_thread):
 
 
 @pytest.mark.slow
-def test_resume_without_the_rng_state_is_not_exact(tmp_path, image_root,
-                                                  one_thread):
+def test_resume_without_the_rng_state_is_not_exact(
+        tmp_path, image_root, one_thread):
     """The control: the same resume without RNGStateHook's saved state
     diverges, which is why the hook exists."""
     full, full_losses = _train(tmp_path / 'full', image_root, 6)
-    first, _ = _train(tmp_path / 'first', image_root, 3)
+    _train(tmp_path / 'first', image_root, 3)
     ckpt = str(tmp_path / 'first' / 'iter_3.pth')
     from mixedae_mm.utils import load_local_checkpoint
     state = load_local_checkpoint(ckpt)

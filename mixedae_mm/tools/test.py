@@ -5,18 +5,16 @@ detectors); imports :mod:`mixedae_mm` first and uses ``gloo`` for
 distributed runs on machines without CUDA.
 """
 import argparse
-import os
-import os.path as osp
 from typing import List, Optional
 
 import mmengine
 import torch
-from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.config import Config, ConfigDict
 from mmengine.evaluator import DumpResults
 
 import mixedae_mm  # noqa: F401
 from .train import (build_runner, init_cpu_process_group,
-                    set_launcher)
+                    parse_with_common_args, set_launcher, set_work_dir)
 
 __all__ = ['parse_args', 'merge_args', 'main']
 
@@ -34,21 +32,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         choices=['metrics', 'pred'],
         help='write metrics or predictions to --out (default: predictions)')
     parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config, as key=value pairs')
-    parser.add_argument(
         '--amp', action='store_true', help='test with mixed precision')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    args = parse_with_common_args(parser, argv)
     if args.out is None and args.out_item is not None:
         parser.error('--out-item needs --out to name the output file')
     return args
@@ -57,11 +42,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Merge the command-line arguments into the config."""
     set_launcher(cfg, args.launcher)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    set_work_dir(cfg, args.work_dir, args.config)
     cfg.load_from = args.checkpoint
     if args.amp:
         cfg.setdefault('test_cfg', ConfigDict())

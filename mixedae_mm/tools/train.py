@@ -21,8 +21,8 @@ from mmengine.runner import Runner
 import mixedae_mm  # noqa: F401  (registers the classes, checkpoint loader)
 
 __all__ = [
-    'parse_args', 'set_launcher', 'merge_args', 'init_cpu_process_group',
-    'build_runner', 'main'
+    'parse_args', 'parse_with_common_args', 'set_work_dir', 'set_launcher',
+    'merge_args', 'init_cpu_process_group', 'build_runner', 'main'
 ]
 
 
@@ -59,6 +59,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--no-persistent-workers',
         action='store_true',
         help='disable persistent_workers in the dataloaders')
+    return parse_with_common_args(parser, argv)
+
+
+def parse_with_common_args(parser: argparse.ArgumentParser,
+                           argv: Optional[List[str]]) -> argparse.Namespace:
+    """Add ``--cfg-options``, ``--launcher`` and ``--local-rank``, parse,
+    and export ``LOCAL_RANK`` as torch's launchers expect."""
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -75,6 +82,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
+
+
+def set_work_dir(cfg: Config, work_dir: Optional[str], config: str) -> None:
+    """Work directory: the CLI's, else the config's, else
+    ``./work_dirs/<config name>``."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
 
 
 def set_launcher(cfg: Config, launcher: str) -> None:
@@ -116,12 +133,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     set_launcher(cfg, args.launcher)
 
-    # work_dir priority: CLI > config > ./work_dirs/<config name>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    set_work_dir(cfg, args.work_dir, args.config)
 
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'

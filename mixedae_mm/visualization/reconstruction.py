@@ -214,13 +214,12 @@ def draw_reconstruction(result: Dict[str, np.ndarray],
             f'(homo_acc of the group {result["homo_acc"]:.2f})',
             fontsize=9)
         _frame(ax, 'black', 1)
-    if cols > 3:
+    if cols > 3 and result['kept'] is not None:
         axes[1, 3].text(
             0.0, 0.5,
             'frame / border colour = source image\n'
             'white box = the query patch\n'
-            f'TopK keeps {int(result["kept"].sum()) if result["kept"] is not None else 0} '
-            'patch keys for it\n'
+            f'TopK keeps {int(result["kept"].sum())} patch keys for it\n'
             'reconstruction: shown patches pasted back,\n'
             'hidden ones predicted',
             fontsize=9, va='center', transform=axes[1, 3].transAxes)

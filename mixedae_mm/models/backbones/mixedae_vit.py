@@ -161,8 +161,7 @@ class MixedAEViT(MAEViT):
         self,
         x: torch.Tensor,
         mask: Union[bool, None, torch.Tensor] = True
-    ) -> Union[Tuple[torch.Tensor, ...], Tuple[torch.Tensor, torch.Tensor,
-                                              Optional[torch.Tensor]]]:
+    ) -> Tuple[Optional[torch.Tensor], ...]:
         """Encode mixed images, or plain ones when ``mask`` is None/False.
 
         Args:
