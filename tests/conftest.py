@@ -41,12 +41,13 @@ def write_image_folder(root: str,
 
 
 def tiny_runner_cfg(work_dir: str, data_root: str, max_iters: int = 2,
-                    **overrides):
-    """The tiny demo config pointed at ``data_root`` (a folder holding
-    ``train/<class>/*.png``), training ``max_iters`` iterations."""
+                    config: str = TINY_CONFIG, **overrides):
+    """The tiny demo config (or another ``config`` with its data layout)
+    pointed at ``data_root`` (a folder holding ``train/<class>/*.png``),
+    training ``max_iters`` iterations."""
     import mixedae_mm  # noqa: F401
     from mmengine.config import Config
-    cfg = Config.fromfile(TINY_CONFIG)
+    cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
     cfg.train_dataloader.dataset.dataset.data_root = data_root
     cfg.train_dataloader.num_workers = 0

@@ -6,6 +6,14 @@
 Gives the ``G = 1 / r`` source images, the mixed input with each patch's
 border coloured by its source, every image's reconstruction, and the
 homologous attention of one patch (with the keys TopK kept for it).
+
+For a :class:`MixedAEFull` (MixedAE-Full / Full*) the images go through
+the config's training pipeline, as in training: each gives ``V``
+IoU-bounded views, the ``V * G`` views are laid out as the model lays them
+out, and ``--group`` picks which of the ``V`` mixed images to draw; the
+sources are named ``'<file> view <v>'``, and ``<out>_views.png`` shows
+every image with the boxes of its views (solid: the views in the drawn
+mixed image).
 """
 import argparse
 import os.path as osp
@@ -20,8 +28,10 @@ from PIL import Image
 
 import mixedae_mm  # noqa: F401
 from mmpretrain.registry import MODELS
+from ..models import MixedAEFull
 from ..models.utils import random_mixing_mask
-from ..visualization import draw_reconstruction, reconstruct_group
+from ..visualization import (draw_reconstruction, draw_views,
+                             multi_view_group, reconstruct_group)
 
 __all__ = ['load_images', 'main']
 
@@ -65,10 +75,38 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='patch index whose attention is shown (default: the centre)')
     parser.add_argument(
         '--seed', type=int, default=0, help='seed of the mixing mask')
+    parser.add_argument(
+        '--group',
+        type=int,
+        default=0,
+        help='MixedAE-Full: which mixed image of the views to draw')
     parser.add_argument('--device', default='cpu')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction, help='as in train.py')
     return parser.parse_args(argv)
+
+
+def _train_pipeline(cfg: Config) -> list:
+    dataset = cfg.train_dataloader.dataset
+    while 'pipeline' not in dataset and 'dataset' in dataset:
+        dataset = dataset.dataset  # RepeatDataset and other wrappers
+    if 'pipeline' not in dataset:
+        raise ValueError('the config has no train_dataloader.dataset '
+                         '(...).pipeline to make the views with.')
+    return dataset.pipeline
+
+
+def _multi_view_sources(cfg: Config, model: MixedAEFull,
+                        paths: Sequence[str], args: argparse.Namespace):
+    """The views of mixed image ``args.group`` and their names; draws
+    ``<out>_views.png``."""
+    np.random.seed(args.seed)  # the crops and flips
+    group = multi_view_group(model, _train_pipeline(cfg), paths, args.group)
+    if all(boxes is not None for boxes in group['view_boxes']):
+        draw_views(paths, group['view_boxes'],
+                   osp.splitext(args.out)[0] + '_views.png',
+                   group['mixed_views'])
+    return group['images'].to(args.device), group['names']
 
 
 def main(argv: Optional[List[str]] = None) -> str:
@@ -91,10 +129,14 @@ def main(argv: Optional[List[str]] = None) -> str:
             f'mixing ratio {backbone.mixing_ratio} mixes G = {G} images, but '
             f'{len(args.images)} were given; pass {G} image files.')
     paths = args.images[:G]
-    size = backbone.img_size[0]
-    images = load_images(paths, size).to(args.device)
-    images = (images - model.data_preprocessor.mean) / \
-        model.data_preprocessor.std
+    if isinstance(model, MixedAEFull):
+        images, names = _multi_view_sources(cfg, model, paths, args)
+    else:
+        size = backbone.img_size[0]
+        images = load_images(paths, size).to(args.device)
+        images = (images - model.data_preprocessor.mean) / \
+            model.data_preprocessor.std
+        names = [osp.splitext(osp.basename(p))[0] for p in paths]
 
     num_patches = backbone.num_patches
     h, w = backbone.patch_resolution
@@ -107,6 +149,5 @@ def main(argv: Optional[List[str]] = None) -> str:
         1, num_patches, G, generator=generator).to(args.device)
 
     result = reconstruct_group(model, images, mix_mask, query)
-    names = [osp.splitext(osp.basename(p))[0] for p in paths]
     draw_reconstruction(result, model.head.patch_size, query, args.out, names)
     return args.out

@@ -1,3 +1,4 @@
+from .iou_bounded_multi_view_crop import IoUBoundedMultiViewCrop, box_iou
 from .loading import CheckedLoadImageFromFile
 
-__all__ = ['CheckedLoadImageFromFile']
+__all__ = ['CheckedLoadImageFromFile', 'IoUBoundedMultiViewCrop', 'box_iou']

@@ -1,3 +1,4 @@
 from .mixedae import MixedAE
+from .mixedae_full import MixedAEFull
 
-__all__ = ['MixedAE']
+__all__ = ['MixedAE', 'MixedAEFull']

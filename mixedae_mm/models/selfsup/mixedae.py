@@ -1,5 +1,5 @@
 """The MixedAE algorithm."""
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import torch
 from mmpretrain.models import BaseSelfSupervisor
@@ -43,7 +43,27 @@ class MixedAE(BaseSelfSupervisor):
         num_sources = self.backbone.num_sources
         pred = self.neck(latent, mix_mask, num_sources)
         hidden = ~source_visibility(mix_mask, num_sources)
-        losses = self.head.loss(pred, inputs, hidden, latent[:, 1:], mix_mask)
+        features, homologous_ids = self.contrastive_rows(
+            latent[:, 1:], mix_mask)
+        losses = self.head.loss(pred, inputs, hidden, features,
+                                homologous_ids)
         if homo_acc is not None:
             losses['homo_acc'] = homo_acc
         return losses
+
+    def contrastive_rows(self, patches: torch.Tensor, mix_mask: torch.Tensor
+                         ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The rows of the homologous contrastive loss and their ids.
+
+        MixedAE: one row per mixed image, homologous ids = its mixing mask.
+        :class:`MixedAEFull` joins the views of the same images instead.
+
+        Args:
+            patches (torch.Tensor): Encoder patch features ``(B / G, N, D)``.
+            mix_mask (torch.Tensor): Mixing mask ``(B / G, N)``.
+
+        Returns:
+            tuple[torch.Tensor, torch.Tensor]: Features ``(R, L, D)`` and
+            homologous ids ``(R, L)`` (equal ids are positives).
+        """
+        return patches, mix_mask
