@@ -36,6 +36,7 @@ def test_fp16_autocast_with_loss_scaling_stays_finite(tiny_model_cfg):
         scaler.step(optimizer)
         scaler.update()
         losses.append(loss.item())
-        assert all(math.isfinite(float(v.detach())) for v in log_vars.values())
+        assert all(
+            math.isfinite(float(v.detach())) for v in log_vars.values())
     assert all(torch.isfinite(p).all() for p in model.parameters())
     assert len(losses) == 50 and all(math.isfinite(v) for v in losses)
