@@ -11,6 +11,6 @@ from .version import __version__
 
 register_checkpoint_loader()
 
-from . import datasets, engine, models  # noqa: E402,F401
+from . import datasets, engine, models, transfer  # noqa: E402,F401
 
 __all__ = ['__version__']

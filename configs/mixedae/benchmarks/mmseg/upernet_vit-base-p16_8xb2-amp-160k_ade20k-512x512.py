@@ -1,0 +1,80 @@
+# UperNet on a MixedAE ViT-B/16 for ADE20K semantic segmentation, 512x512
+# crops, 160k iterations, 8 GPUs x 2 images, AMP: MAE's recipe (mmseg's
+# configs/mae/) with AdamW lr 1e-4, weight decay 0.05, layer-wise lr decay
+# 0.65, drop path 0.1, 1500 warm-up iterations then linear (poly 1.0) decay.
+# The backbone is mmpretrain's VisionTransformer, built across registries,
+# whose weights are the MixedAE encoder's: it gives the outputs of layers
+# 4, 6, 8 and 12 (as feature maps at stride 16), which Feature2Pyramid
+# rescales to strides 4, 8, 16 and 32.  mmseg's MAE backbone (BEiT's) adds
+# relative position biases; MixedAE's encoder has none, so neither has
+# this model (absolute position embeddings only, resized to 32x32).
+_base_ = [
+    'mmseg::_base_/models/upernet_mae.py',
+    'mmseg::_base_/datasets/ade20k.py',
+    'mmseg::_base_/default_runtime.py',
+    'mmseg::_base_/schedules/schedule_160k.py',
+]
+custom_imports = dict(imports=['mixedae_mm'], allow_failed_imports=False)
+
+pretrained = 'work_dirs/mixedae_vit-base-p16_8xb512-amp-coslr-1600e_in1k/epoch_1600.pth'  # noqa: E501
+crop_size = (512, 512)
+data_preprocessor = dict(size=crop_size)
+model = dict(
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        _delete_=True,
+        type='mmpretrain.VisionTransformer',
+        arch='base',
+        img_size=crop_size,
+        patch_size=16,
+        out_indices=(3, 5, 7, 11),
+        out_type='featmap',
+        final_norm=False,
+        drop_path_rate=0.1,
+        init_cfg=dict(
+            type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
+    neck=dict(embed_dim=768, rescales=[4, 2, 1, 0.5]),
+    decode_head=dict(
+        in_channels=[768, 768, 768, 768], channels=768, num_classes=150),
+    auxiliary_head=dict(in_channels=768, num_classes=150),
+    test_cfg=dict(mode='slide', crop_size=crop_size, stride=(341, 341)))
+
+optim_wrapper = dict(
+    _delete_=True,
+    type='AmpOptimWrapper',
+    loss_scale='dynamic',
+    optimizer=dict(
+        type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.05),
+    constructor='BackboneLayerDecayOptimWrapperConstructor',
+    paramwise_cfg=dict(
+        layer_decay_rate=0.65,
+        flat_decay_mult=0.0,  # no weight decay on norms and biases
+        custom_keys={
+            '.pos_embed': dict(decay_mult=0.0),
+            '.cls_token': dict(decay_mult=0.0)
+        }))
+param_scheduler = [
+    dict(
+        type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
+        end=1500),
+    dict(
+        type='PolyLR',
+        eta_min=0.0,
+        power=1.0,
+        by_epoch=False,
+        begin=1500,
+        end=160000)
+]
+
+# mmseg collates with pseudo_collate; said here so that tools/train.py
+# (MMPretrain's arguments, default_collate) does the same
+train_dataloader = dict(
+    batch_size=2, collate_fn=dict(type='pseudo_collate'))
+val_dataloader = dict(batch_size=1, collate_fn=dict(type='pseudo_collate'))
+test_dataloader = val_dataloader
+
+# fail the run unless every encoder weight was loaded (`ln1`, the final
+# norm, and `segment_embed` are not used on purpose)
+custom_hooks = [
+    dict(type='CheckPretrainedWeightsHook', allowed_unexpected=['ln1.*'])
+]
