@@ -150,10 +150,11 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.auto_scale_lr.enable = True
 
     default_dataloader_cfg = ConfigDict(
-        pin_memory=torch.cuda.is_available(),
-        persistent_workers=True,
-        collate_fn=dict(type='default_collate'),
-    )
+        pin_memory=torch.cuda.is_available(), persistent_workers=True)
+    if cfg.get('default_scope', 'mmpretrain') == 'mmpretrain':
+        # MMPretrain's default; MMSeg / MMDet configs keep the Runner's
+        # pseudo_collate, as with their own train.py
+        default_dataloader_cfg.collate_fn = dict(type='default_collate')
 
     for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         if cfg.get(field, None) is None:
