@@ -1,6 +1,7 @@
 """Shared fixtures: tiny configs and tiny data sets in real on-disk formats."""
 import os
 import os.path as osp
+import socket
 import sys
 
 import numpy as np
@@ -12,6 +13,13 @@ TINY_CONFIG = osp.join(ROOT, 'configs', 'mixedae',
                        'mixedae_vit-tiny-p8_1xb16-60i_demo-64px.py')
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback, for torchrun's rendezvous."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
 
 
 def write_image_folder(root: str,

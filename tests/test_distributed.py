@@ -2,20 +2,13 @@
 process's batch, DDP averages the gradients, so one step on 2 x 8 images
 equals one step on the 16 images with the same mixing masks."""
 import os
-import socket
 import subprocess
 import sys
 
 import pytest
 import torch
 
-from conftest import ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+from conftest import ROOT, free_port
 
 
 @pytest.mark.slow
@@ -26,7 +19,7 @@ def test_two_processes_equal_one_process(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     run = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
-         '2', '--master_port', str(_free_port()), 'tests/ddp_step.py', double],
+         '2', '--master_port', str(free_port()), 'tests/ddp_step.py', double],
         cwd=ROOT, capture_output=True, text=True,
         env=dict(os.environ, OMP_NUM_THREADS='1'))
     assert run.returncode == 0, run.stderr[-3000:]

@@ -1,7 +1,6 @@
 """The command-line tools: argument handling, the demo, dist_train.sh."""
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 
@@ -9,7 +8,7 @@ import pytest
 from mmengine.config import Config
 from PIL import Image
 
-from conftest import ROOT, TINY_CONFIG
+from conftest import ROOT, TINY_CONFIG, free_port
 from mixedae_mm.tools import train
 
 
@@ -39,12 +38,6 @@ def test_resume_from_a_given_checkpoint():
         './work_dirs', osp.splitext(osp.basename(TINY_CONFIG))[0])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_demo_trains_and_draws_the_picture(tmp_path):
     work = tmp_path / 'work'
@@ -72,7 +65,7 @@ def test_demo_trains_and_draws_the_picture(tmp_path):
 
 @pytest.mark.slow
 def test_dist_train_launches_two_processes(tmp_path, image_root):
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(_free_port()),
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()),
                OMP_NUM_THREADS='1')
     work = tmp_path / 'work'
     out = subprocess.run(
