@@ -52,17 +52,19 @@ class HomologousContrastiveLoss(nn.Module):
             torch.Tensor: Scalar loss.
         """
         z = F.normalize(features.float(), dim=-1)
+        # the one batched matmul: (B', N, C) x (B', C, N)
         logits = z @ z.transpose(1, 2) / self.temperature
         num_patches = logits.shape[-1]
         self_mask = torch.eye(
             num_patches, dtype=torch.bool, device=logits.device)
         logits = logits.masked_fill(self_mask, float('-inf'))
-        log_prob = logits.log_softmax(dim=-1)
-
         positives = homologous_ids[:, :, None] == homologous_ids[:, None, :]
         positives &= ~self_mask
         num_pos = positives.sum(-1)
-        pos_log_prob = log_prob.masked_fill(~positives, 0).sum(-1)
+        # -mean_p log softmax_p = logsumexp - mean_p logit_p: no
+        # log-probability matrix is built
+        log_norm = logits.logsumexp(dim=-1)
+        pos_logits = logits.where(positives, 0.).sum(-1)
         has_pos = num_pos > 0
-        loss = -(pos_log_prob[has_pos] / num_pos[has_pos]).mean()
+        loss = (log_norm - pos_logits / num_pos.clamp(min=1))[has_pos].mean()
         return self.loss_weight * loss

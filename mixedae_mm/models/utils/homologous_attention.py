@@ -1,10 +1,30 @@
 """Homologous attention: self-attention that keeps each query's TopK keys."""
+import math
 from typing import Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmpretrain.models.utils import MultiheadAttention
 
 __all__ = ['HomologousAttention', 'topk_keep_mask', 'homologous_accuracy']
+
+
+def _check_topk(topk: int, num_patches: int) -> None:
+    if not 1 <= topk <= num_patches:
+        raise ValueError(
+            f'topk must be in [1, {num_patches}] (the number of patch '
+            f'keys), got {topk}.')
+
+
+def _topk_threshold(patch_scores: torch.Tensor, topk: int) -> torch.Tensor:
+    """The ``topk``-th largest score of every row, ``(..., 1)``.
+
+    ``topk(sorted=False)`` selects without sorting the row: on CPU it beats
+    ``kthvalue`` and a sort (``tools/benchmark.py --breakdown`` times all
+    three).
+    """
+    largest = patch_scores.topk(topk, dim=-1, sorted=False).values
+    return largest.amin(dim=-1, keepdim=True)
 
 
 def topk_keep_mask(scores: torch.Tensor, topk: int,
@@ -27,17 +47,27 @@ def topk_keep_mask(scores: torch.Tensor, topk: int,
         torch.Tensor: Bool ``(..., L, L)``, True for kept keys.
     """
     patch_scores = scores[..., num_extra_tokens:]
-    num_patches = patch_scores.shape[-1]
-    if not 1 <= topk <= num_patches:
-        raise ValueError(
-            f'topk must be in [1, {num_patches}] (the number of patch '
-            f'keys), got {topk}.')
-    if topk == num_patches:
+    _check_topk(topk, patch_scores.shape[-1])
+    if topk == patch_scores.shape[-1]:
         return torch.ones_like(scores, dtype=torch.bool)
-    threshold = patch_scores.topk(topk, dim=-1, sorted=False).values
-    keep = patch_scores >= threshold.amin(dim=-1, keepdim=True)
+    keep = patch_scores >= _topk_threshold(patch_scores, topk)
     extra = keep.new_ones(keep.shape[:-1] + (num_extra_tokens, ))
     return torch.cat([extra, keep], dim=-1)
+
+
+def _homologous_share(patch_keep: torch.Tensor,
+                      source_ids: torch.Tensor) -> torch.Tensor:
+    """Share of kept keys that are homologous, per query ``(B, H, N)``.
+
+    Args:
+        patch_keep (torch.Tensor): Bool ``(B, H, N, N)`` over patch queries
+            and patch keys.
+        source_ids (torch.Tensor): ``(B, N)``.
+    """
+    same = source_ids[:, None, :, None] == source_ids[:, None, None, :]
+    # int32 sums: an int64 copy of a B x H x N x N mask is slow on CPU
+    hits = (patch_keep & same).sum(-1, dtype=torch.int32)
+    return hits.float() / patch_keep.sum(-1, dtype=torch.int32).float()
 
 
 @torch.no_grad()
@@ -55,9 +85,97 @@ def homologous_accuracy(keep: torch.Tensor, source_ids: torch.Tensor,
         torch.Tensor: Scalar, averaged over images, heads and patch queries.
     """
     kept = keep[..., num_extra_tokens:, num_extra_tokens:]
-    same = source_ids[:, None, :, None] == source_ids[:, None, None, :]
-    hits = (kept & same).sum(-1)
-    return (hits.float() / kept.sum(-1).float()).mean()
+    return _homologous_share(kept, source_ids).mean()
+
+
+def _scores(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """Float32 attention logits ``(B, H, L, L)`` of float32 ``q``, ``k``."""
+    return (q * q.shape[-1]**-0.5) @ k.transpose(-2, -1)
+
+
+def _topk_softmax_(scores: torch.Tensor, threshold: Optional[torch.Tensor],
+                   num_extra_tokens: int) -> torch.Tensor:
+    """TopK softmax of every row of ``scores``, in place.
+
+    A patch key is kept where ``score >= threshold``, tested as
+    ``score - t > 0`` with ``t`` the float just below the threshold: an
+    in-place subtraction (a shift of the row, which softmax ignores) and
+    ``F.threshold_`` (``-inf`` where not positive) mask the rows without a
+    mask tensor, much faster on CPU than ``masked_fill``; the fused softmax
+    then runs in place (a hand-written ``exp_`` is several times slower on
+    CPU for the ``-inf`` entries).
+
+    Args:
+        scores (torch.Tensor): Float32 logits ``(B, H, L, L)``,
+            overwritten.
+        threshold (torch.Tensor, optional): ``(B, H, L, 1)``; None keeps
+            every key.
+        num_extra_tokens (int): Leading always-kept keys.
+
+    Returns:
+        torch.Tensor: ``scores``, now the probabilities.
+    """
+    if threshold is not None:
+        scores.sub_(
+            torch.nextafter(threshold, threshold.new_tensor(-math.inf)))
+        extra = scores[..., :num_extra_tokens].clone()
+        # whole contiguous rows (in place on the strided patch columns
+        # would copy them), then the always-kept columns are put back
+        F.threshold_(scores, 0., -math.inf)
+        scores[..., :num_extra_tokens] = extra
+    return torch.softmax(scores, dim=-1, out=scores)
+
+
+class _TopKAttention(torch.autograd.Function):
+    """``softmax(TopK(q k^T * scale)) v`` that stores no ``L x L`` tensor.
+
+    Forward keeps ``q, k, v``, the output and each row's TopK threshold;
+    backward recomputes the probabilities from them, as memory-efficient
+    attention kernels do: the only ``L x L`` tensors are the transient
+    scores and their gradient.  Float32 inside whatever the autocast state
+    (fp16 logits can overflow); the output has ``v``'s dtype.  With
+    ``source_ids`` it also returns ``homo_acc`` (not differentiable).
+    """
+
+    @staticmethod
+    def forward(ctx, q, k, v, topk, num_extra_tokens, source_ids):
+        with torch.autocast(q.device.type, enabled=False):
+            scores = _scores(q.float(), k.float())
+            patch_scores = scores[..., num_extra_tokens:]
+            threshold = None
+            if topk < patch_scores.shape[-1]:
+                threshold = _topk_threshold(patch_scores, topk)
+            acc = None
+            if source_ids is not None:
+                patch_rows = patch_scores[..., num_extra_tokens:, :]
+                kept = torch.ones_like(patch_rows, dtype=torch.bool) \
+                    if threshold is None else \
+                    patch_rows >= threshold[..., num_extra_tokens:, :]
+                acc = _homologous_share(kept, source_ids).mean()
+                ctx.mark_non_differentiable(acc)
+            probs = _topk_softmax_(scores, threshold, num_extra_tokens)
+            out = probs @ v.float()
+        ctx.save_for_backward(q, k, v, out, threshold)
+        ctx.num_extra_tokens = num_extra_tokens
+        return out.to(v.dtype), acc
+
+    @staticmethod
+    def backward(ctx, grad_out, _grad_acc):
+        q, k, v, out, threshold = ctx.saved_tensors
+        with torch.autocast(q.device.type, enabled=False):
+            q32, k32, v32 = q.float(), k.float(), v.float()
+            grad_out = grad_out.float()
+            probs = _topk_softmax_(
+                _scores(q32, k32), threshold, ctx.num_extra_tokens)
+            grad_v = probs.transpose(-2, -1) @ grad_out
+            # softmax backward: dS = P * (dP - rowsum(dO * O))
+            grad_scores = (grad_out @ v32.transpose(-2, -1)).sub_(
+                (grad_out * out).sum(-1, keepdim=True)).mul_(probs)
+            scale = q.shape[-1]**-0.5
+            grad_q = (grad_scores @ k32).mul_(scale)
+            grad_k = (grad_scores.transpose(-2, -1) @ q32).mul_(scale)
+        return (grad_q.to(q.dtype), grad_k.to(k.dtype), grad_v.to(v.dtype),
+                None, None, None)
 
 
 class HomologousAttention(MultiheadAttention):
@@ -87,6 +205,13 @@ class HomologousAttention(MultiheadAttention):
         self.topk = topk
         self.num_extra_tokens = num_extra_tokens
 
+    def _qkv(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        B, L, _ = x.shape
+        qkv = self.qkv(x).reshape(B, L, 3, self.num_heads,
+                                  self.head_dims).permute(2, 0, 3, 1, 4)
+        # one copy here saves several inside the matmuls
+        return qkv.contiguous().unbind(0)
+
     def attention_probs(self, x: torch.Tensor
                         ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Compute the TopK-masked attention probabilities.
@@ -98,10 +223,7 @@ class HomologousAttention(MultiheadAttention):
             tuple: ``probs`` ``(B, H, L, L)`` in float32, the kept-key mask
             ``(B, H, L, L)`` and the values ``(B, H, L, C / H)``.
         """
-        B, L, _ = x.shape
-        qkv = self.qkv(x).reshape(B, L, 3, self.num_heads,
-                                  self.head_dims).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv.unbind(0)
+        q, k, v = self._qkv(x)
         # logits and softmax in float32: fp16 logits can overflow to inf.
         scores = (q.float() * self.head_dims**-0.5) @ k.float().transpose(
             -2, -1)
@@ -125,13 +247,19 @@ class HomologousAttention(MultiheadAttention):
             (a scalar tensor, or None without ``source_ids``).
         """
         B, L, _ = x.shape
-        probs, keep, v = self.attention_probs(x)
+        _check_topk(self.topk, L - self.num_extra_tokens)
         if self.training and self.attn_drop > 0:
-            probs = torch.nn.functional.dropout(probs, self.attn_drop)
-        out = (probs.to(v.dtype) @ v).transpose(1, 2).reshape(
-            B, L, self.embed_dims)
+            # dropout needs the probabilities: the simple, storing path
+            probs, keep, v = self.attention_probs(x)
+            probs = F.dropout(probs, self.attn_drop)
+            out = probs.to(v.dtype) @ v
+            acc = None if source_ids is None else homologous_accuracy(
+                keep, source_ids, self.num_extra_tokens)
+        else:
+            q, k, v = self._qkv(x)
+            out, acc = _TopKAttention.apply(q, k, v, self.topk,
+                                            self.num_extra_tokens,
+                                            source_ids)
+        out = out.transpose(1, 2).reshape(B, L, self.embed_dims)
         out = self.out_drop(self.gamma1(self.proj_drop(self.proj(out))))
-        acc = None
-        if source_ids is not None:
-            acc = homologous_accuracy(keep, source_ids, self.num_extra_tokens)
         return out, acc
