@@ -174,3 +174,14 @@ def test_rng_state_round_trip():
     RNGStateHook.set_state(state)
     b = (torch.rand(3), np.random.rand(3))
     assert torch.equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def test_state_dict_diff_and_key_listing():
+    from mixedae_mm.utils import diff_state_dicts, list_keys
+    expected = {'a': torch.zeros(2), 'b': torch.zeros(3), 'c': torch.zeros(1)}
+    given = {'b': torch.zeros(4), 'c': torch.zeros(1), 'd': torch.zeros(1)}
+    diff = diff_state_dicts(expected, given)
+    assert diff.missing == ['a'] and diff.unexpected == ['d']
+    assert diff.shared == ['b', 'c'] and diff.mismatched == ['b']
+    assert list_keys(['x', 'y', 'z'], 2) == 'x, y ... and 1 more'
+    assert list_keys(['x'], 2) == 'x'

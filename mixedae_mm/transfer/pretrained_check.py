@@ -5,6 +5,8 @@ from typing import List, Mapping, NamedTuple, Sequence
 import torch
 from torch import nn
 
+from ..utils import diff_state_dicts, list_keys
+
 __all__ = [
     'PretrainedWeightsError', 'PretrainedWeightsReport',
     'check_pretrained_weights'
@@ -46,10 +48,7 @@ def _same_but_tokens(a: torch.Size, b: torch.Size) -> bool:
 
 
 def _listing(title: str, keys: Sequence[str]) -> str:
-    shown = ', '.join(keys[:_MAX_LISTED])
-    more = len(keys) - _MAX_LISTED
-    return (f'\n  {title} ({len(keys)}): {shown}' +
-            (f' ... and {more} more' if more > 0 else ''))
+    return f'\n  {title} ({len(keys)}): {list_keys(keys, _MAX_LISTED)}'
 
 
 def check_pretrained_weights(module: nn.Module,
@@ -91,20 +90,17 @@ def check_pretrained_weights(module: nn.Module,
             unexpected, of another shape or not loaded.
     """
     own = module.state_dict()
-    missing = [k for k in own if k not in pretrained]
-    unexpected = [k for k in pretrained if k not in own]
-    shared = [k for k in own if k in pretrained]
+    missing, unexpected, shared, mismatched = diff_state_dicts(
+        own, pretrained)
     resized = [
-        k for k in shared if own[k].shape != pretrained[k].shape
-        and _matches(k, resizable)
+        k for k in mismatched if _matches(k, resizable)
         and _same_but_tokens(own[k].shape, pretrained[k].shape)
     ]
     wrong_shape = [
         f'{k} {tuple(pretrained[k].shape)} -> {tuple(own[k].shape)}'
-        for k in shared
-        if own[k].shape != pretrained[k].shape and k not in resized
+        for k in mismatched if k not in resized
     ]
-    same_shape = [k for k in shared if own[k].shape == pretrained[k].shape]
+    same_shape = [k for k in shared if k not in mismatched]
     not_loaded = [
         k for k in same_shape
         if not torch.equal(own[k].detach().cpu(), pretrained[k].cpu())

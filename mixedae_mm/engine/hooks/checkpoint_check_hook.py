@@ -1,17 +1,11 @@
 """Refuse a checkpoint that does not fit the model, before loading it."""
-from typing import List
-
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
+from ...utils import diff_state_dicts, list_keys
+
 __all__ = ['CheckpointCheckHook']
-
-
-def _describe(keys: List[str], limit: int = 8) -> str:
-    shown = ', '.join(keys[:limit])
-    more = f' (+{len(keys) - limit} more)' if len(keys) > limit else ''
-    return shown + more
 
 
 @HOOKS.register_module()
@@ -37,24 +31,22 @@ class CheckpointCheckHook(Hook):
             (k[len('module.'):] if k.startswith('module.') else k): v
             for k, v in loaded.items()
         }
-        missing = sorted(set(expected) - set(loaded))
-        unexpected = sorted(set(loaded) - set(expected))
+        diff = diff_state_dicts(expected, loaded)
+        missing, unexpected = sorted(diff.missing), sorted(diff.unexpected)
         mismatched = sorted(
-            f'{k} {tuple(loaded[k].shape)} vs model {tuple(v.shape)}'
-            for k, v in expected.items()
-            if k in loaded and hasattr(loaded[k], 'shape')
-            and loaded[k].shape != v.shape)
+            f'{k} {tuple(loaded[k].shape)} vs model {tuple(expected[k].shape)}'
+            for k in diff.mismatched)
         if missing or unexpected or mismatched:
             problems = []
             if missing:
                 problems.append(f'{len(missing)} model keys missing from the '
-                                f'checkpoint: {_describe(missing)}')
+                                f'checkpoint: {list_keys(missing, 8)}')
             if unexpected:
                 problems.append(f'{len(unexpected)} checkpoint keys the model '
-                                f'does not have: {_describe(unexpected)}')
+                                f'does not have: {list_keys(unexpected, 8)}')
             if mismatched:
                 problems.append(f'{len(mismatched)} shape mismatches: '
-                                f'{_describe(mismatched)}')
+                                f'{list_keys(mismatched, 8)}')
             raise ValueError(
                 'The checkpoint does not match the model (is it from another '
                 'config or architecture?): ' + '; '.join(problems) + '. Use '
