@@ -85,3 +85,20 @@ def test_gradient_is_finite():
 def test_bad_temperature_is_rejected():
     with pytest.raises(ValueError, match='temperature'):
         HomologousContrastiveLoss(temperature=0)
+
+
+@pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
+def test_autocast_gives_the_float32_loss_and_gradient(dtype):
+    # the similarities must not be computed in low precision under autocast
+    torch.manual_seed(0)
+    features = torch.randn(2, 16, 32, requires_grad=True)
+    ids = torch.tensor([[0, 1, 2, 3] * 4] * 2)
+    loss = HomologousContrastiveLoss(temperature=0.25, loss_weight=1.0)
+    ref = loss(features, ids)
+    (ref_grad, ) = torch.autograd.grad(ref, features)
+    with torch.autocast('cpu', dtype=dtype):
+        out = loss(features, ids)
+    (grad, ) = torch.autograd.grad(out, features)
+    assert out.dtype == torch.float32
+    assert abs(out.item() - ref.item()) <= 1e-6
+    torch.testing.assert_close(grad, ref_grad, rtol=0, atol=1e-7)

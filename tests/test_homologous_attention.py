@@ -93,6 +93,66 @@ def test_homo_acc_is_one_when_scores_separate_sources():
     assert homologous_accuracy(keep, source_ids).item() == 0.0
 
 
+def reference_homo_acc(keep, source_ids):
+    """Loop over queries: homologous share of the kept keys but its own."""
+    keep = keep[..., 1:, 1:]
+    B, H, N, _ = keep.shape
+    shares = []
+    for b in range(B):
+        for h in range(H):
+            for i in range(N):
+                others = [j for j in range(N) if j != i and keep[b, h, i, j]]
+                if others:
+                    same = [j for j in others
+                            if source_ids[b, j] == source_ids[b, i]]
+                    shares.append(len(same) / len(others))
+    return sum(shares) / len(shares)
+
+
+def test_homo_acc_leaves_out_the_own_key_and_matches_loop_reference():
+    torch.manual_seed(0)
+    source_ids = torch.tensor([[0, 1, 2, 3] * 4, [3, 3, 2, 2, 1, 1, 0, 0] * 2])
+    scores = torch.randn(2, 3, 17, 17)
+    # a large diagonal: every query keeps its own key, which must not count
+    scores[..., 1:, 1:] += 10 * torch.eye(16)
+    keep = topk_keep_mask(scores, topk=4)
+    assert keep[..., 1:, 1:].diagonal(dim1=-2, dim2=-1).all()
+    assert homologous_accuracy(keep, source_ids).item() == pytest.approx(
+        reference_homo_acc(keep, source_ids), abs=1e-6)
+
+
+def test_homo_acc_with_every_key_kept_is_chance_level():
+    # N = 8 patches of G = 2 sources: chance is (N/G - 1) / (N - 1) = 3/7,
+    # not 4/8 as when each query's own key is counted
+    source_ids = torch.tensor([[0, 1, 0, 1, 1, 0, 0, 1]])
+    keep = torch.ones(1, 2, 9, 9, dtype=torch.bool)
+    assert homologous_accuracy(keep, source_ids).item() == pytest.approx(3 / 7)
+    # the forward's fused path (topk = N) measures the same
+    attn = _attention(topk=8).eval()
+    _, acc = attn(torch.randn(1, 9, 32), source_ids)
+    assert acc.item() == pytest.approx(3 / 7)
+
+
+def test_homo_acc_is_nan_when_no_query_keeps_another_key():
+    source_ids = torch.tensor([[0, 1, 0, 1]])
+    scores = torch.zeros(1, 1, 5, 5)
+    scores[..., 1:, 1:] = torch.eye(4)
+    keep = topk_keep_mask(scores, topk=1)
+    assert torch.isnan(homologous_accuracy(keep, source_ids))
+
+
+@pytest.mark.parametrize('attn_drop', [0., 0.1])
+def test_homo_acc_from_forward_matches_loop_reference(attn_drop):
+    attn = HomologousAttention(
+        topk=4, embed_dims=32, num_heads=4, attn_drop=attn_drop).train()
+    x = torch.randn(2, 17, 32)
+    source_ids = torch.tensor([[0, 1, 2, 3] * 4, [1, 0, 3, 2] * 4])
+    _, acc = attn(x, source_ids)
+    _, keep, _ = attn.attention_probs(x)
+    assert acc.item() == pytest.approx(
+        reference_homo_acc(keep, source_ids), abs=1e-6)
+
+
 def test_homo_acc_from_forward_matches_direct_computation():
     attn = _attention(topk=4).eval()
     x = torch.randn(2, 9, 32)

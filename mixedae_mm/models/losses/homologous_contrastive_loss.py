@@ -20,8 +20,9 @@ class HomologousContrastiveLoss(nn.Module):
                                   / sum_{k != a} exp(z_a.z_k / tau) )
 
     averaged over the anchors that have a positive, and times
-    ``loss_weight``.  The log-softmax runs in float32 with log-sum-exp, so
-    it is finite under fp16/bf16 autocast and for any logit size.
+    ``loss_weight``.  The whole loss (similarities included) runs in float32
+    with autocast disabled and a log-sum-exp, so it is the float32 loss
+    under fp16/bf16 autocast and finite for any logit size.
 
     Args:
         temperature (float): ``tau``. Defaults to 0.25.
@@ -51,7 +52,16 @@ class HomologousContrastiveLoss(nn.Module):
         Returns:
             torch.Tensor: Scalar loss.
         """
-        z = F.normalize(features.float(), dim=-1)
+        # float32 whatever the autocast state: under autocast the matmul
+        # would run (and round its logits) in fp16/bf16 despite .float()
+        with torch.autocast(features.device.type, enabled=False):
+            loss = self._loss(features.float(), homologous_ids)
+        return self.loss_weight * loss
+
+    def _loss(self, features: torch.Tensor,
+              homologous_ids: torch.Tensor) -> torch.Tensor:
+        """The unweighted loss of float32 ``features`` ``(B', N, C)``."""
+        z = F.normalize(features, dim=-1)
         # the one batched matmul: (B', N, C) x (B', C, N)
         logits = z @ z.transpose(1, 2) / self.temperature
         num_patches = logits.shape[-1]
@@ -66,5 +76,4 @@ class HomologousContrastiveLoss(nn.Module):
         log_norm = logits.logsumexp(dim=-1)
         pos_logits = logits.where(positives, 0.).sum(-1)
         has_pos = num_pos > 0
-        loss = (log_norm - pos_logits / num_pos.clamp(min=1))[has_pos].mean()
-        return self.loss_weight * loss
+        return (log_norm - pos_logits / num_pos.clamp(min=1))[has_pos].mean()

@@ -57,23 +57,43 @@ def topk_keep_mask(scores: torch.Tensor, topk: int,
 
 def _homologous_share(patch_keep: torch.Tensor,
                       source_ids: torch.Tensor) -> torch.Tensor:
-    """Share of kept keys that are homologous, per query ``(B, H, N)``.
+    """Mean share of a query's other kept keys that are homologous.
+
+    A query's own key is left out of both counts: it is always homologous,
+    so counting it would lift chance level from ``(N/G - 1) / (N - 1)``
+    (about ``1/G``) to ``(1 + (K - 1)(N/G - 1)/(N - 1)) / K`` (0.26 for
+    ``G = 4``, ``N = 196``, ``K = 49``).  Queries that keep no key but
+    their own have no share and are not averaged; the result is NaN only
+    if no query keeps another key (e.g. ``topk = 1``).
 
     Args:
         patch_keep (torch.Tensor): Bool ``(B, H, N, N)`` over patch queries
             and patch keys.
         source_ids (torch.Tensor): ``(B, N)``.
+
+    Returns:
+        torch.Tensor: Float32 scalar, the mean over images, heads and
+        queries.
     """
     same = source_ids[:, None, :, None] == source_ids[:, None, None, :]
-    # int32 sums: an int64 copy of a B x H x N x N mask is slow on CPU
-    hits = (patch_keep & same).sum(-1, dtype=torch.int32)
-    return hits.float() / patch_keep.sum(-1, dtype=torch.int32).float()
+    # int32 sums: an int64 copy of a B x H x N x N mask is slow on CPU;
+    # the own key is removed through the diagonal, not an N x N mask
+    own = patch_keep.diagonal(dim1=-2, dim2=-1).to(torch.int32)
+    hits = (patch_keep & same).sum(-1, dtype=torch.int32) - own
+    others = patch_keep.sum(-1, dtype=torch.int32) - own
+    valid = others > 0
+    share = hits.float() / others.clamp(min=1).float()
+    return share.sum() / valid.sum()
 
 
 @torch.no_grad()
 def homologous_accuracy(keep: torch.Tensor, source_ids: torch.Tensor,
                         num_extra_tokens: int = 1) -> torch.Tensor:
-    """Fraction of kept patch keys that come from the query's own source.
+    """Share of kept patch keys (not the query's own) from its source.
+
+    With ``G`` sources of ``N / G`` patches each, keys picked at random
+    give ``(N/G - 1) / (N - 1)``, about ``1 / G`` (0.246 for ``G = 4``,
+    ``N = 196``); 1 means every kept key is homologous.
 
     Args:
         keep (torch.Tensor): Bool ``(B, H, L, L)`` from
@@ -82,10 +102,11 @@ def homologous_accuracy(keep: torch.Tensor, source_ids: torch.Tensor,
         num_extra_tokens (int): Leading cls columns/rows, not counted.
 
     Returns:
-        torch.Tensor: Scalar, averaged over images, heads and patch queries.
+        torch.Tensor: Scalar, averaged over images, heads and the patch
+        queries that keep a key other than their own.
     """
     kept = keep[..., num_extra_tokens:, num_extra_tokens:]
-    return _homologous_share(kept, source_ids).mean()
+    return _homologous_share(kept, source_ids)
 
 
 def _scores(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
@@ -134,7 +155,8 @@ class _TopKAttention(torch.autograd.Function):
     attention kernels do: the only ``L x L`` tensors are the transient
     scores and their gradient.  Float32 inside whatever the autocast state
     (fp16 logits can overflow); the output has ``v``'s dtype.  With
-    ``source_ids`` it also returns ``homo_acc`` (not differentiable).
+    ``source_ids`` it also returns ``homo_acc`` (not differentiable; see
+    :func:`homologous_accuracy`).
     """
 
     @staticmethod
@@ -151,7 +173,7 @@ class _TopKAttention(torch.autograd.Function):
                 kept = torch.ones_like(patch_rows, dtype=torch.bool) \
                     if threshold is None else \
                     patch_rows >= threshold[..., num_extra_tokens:, :]
-                acc = _homologous_share(kept, source_ids).mean()
+                acc = _homologous_share(kept, source_ids)
                 ctx.mark_non_differentiable(acc)
             probs = _topk_softmax_(scores, threshold, num_extra_tokens)
             out = probs @ v.float()
@@ -236,6 +258,9 @@ class HomologousAttention(MultiheadAttention):
                 source_ids: Optional[torch.Tensor] = None
                 ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Attend and, if ``source_ids`` is given, measure ``homo_acc``.
+
+        ``homo_acc`` is :func:`homologous_accuracy`: each query's own key is
+        not counted, so chance level is about ``1 / G``.
 
         Args:
             x (torch.Tensor): Tokens ``(B, L, C)``.
