@@ -4,11 +4,13 @@ from .homologous_layer import HomologousTransformerEncoderLayer
 from .mixing_mask import (check_mixable, mix_tokens, num_sources_from_ratio,
                           random_mixing_mask, source_visibility,
                           unmix_tokens)
+from .mixmask_generator import MixMaskGenerator
 from .view_layout import source_image_ids, stack_views, stacked_view_ids
 
 __all__ = [
     'HomologousAttention', 'homologous_accuracy', 'topk_keep_mask',
     'HomologousTransformerEncoderLayer', 'check_mixable', 'mix_tokens',
     'num_sources_from_ratio', 'random_mixing_mask', 'source_visibility',
-    'unmix_tokens', 'source_image_ids', 'stack_views', 'stacked_view_ids'
+    'unmix_tokens', 'source_image_ids', 'stack_views', 'stacked_view_ids',
+    'MixMaskGenerator'
 ]
