@@ -125,7 +125,7 @@ def test_an_odd_batch_is_refused(n):
         model.mix(views(n)[0])
 
 
-# --- the mixed term, recomputed by hand ---------------------------------------
+# --- the mixed term, recomputed by hand ----------------------------------
 
 
 def test_moco_mixed_term_by_hand_and_the_queue_gets_clean_keys_once():
@@ -193,7 +193,7 @@ def test_mixed_term_by_hand(name, factor):
                                atol=1e-5)
 
 
-# --- mix_weight = 0 is the base algorithm ------------------------------------
+# --- mix_weight = 0 is the base algorithm --------------------------------
 
 
 @pytest.mark.parametrize('name', NAMES)
