@@ -32,7 +32,7 @@ def pretraining_checkpoint(tmp_path):
 def test_published_backbone_loads_strictly_into_a_vit(pretraining_checkpoint,
                                                       tmp_path):
     in_file, encoder = pretraining_checkpoint
-    out = publish_backbone.main(
+    out, = publish_backbone.main(
         [in_file, str(tmp_path / 'zoo' / 'mixedae_vit-tiny.pth')])
     match = re.fullmatch(r'mixedae_vit-tiny-([0-9a-f]{8})\.pth',
                          osp.basename(out))
