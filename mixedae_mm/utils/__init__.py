@@ -1,8 +1,14 @@
 from .checkpoint_compat import (load_local_checkpoint,
                                 register_checkpoint_loader)
+from .package_configs import (config_dir, config_path,
+                              register_config_package)
 from .state_dict_diff import StateDictDiff, diff_state_dicts, list_keys
 
 __all__ = [
     'load_local_checkpoint', 'register_checkpoint_loader', 'StateDictDiff',
-    'diff_state_dicts', 'list_keys'
+    'diff_state_dicts', 'list_keys', 'config_dir', 'config_path',
+    'register_config_package'
 ]
+
+# ``mixedae_mm::<config>`` paths for mmengine, as ``mmpretrain::``
+register_config_package()
