@@ -1,4 +1,5 @@
-"""tools/benchmark.py: MixedAE against MMPretrain's MAE."""
+"""tools/benchmark.py: MixedAE against MMPretrain's MAE, MixMask-MoCo v2
+against MMPretrain's MoCo v2."""
 import json
 import re
 import subprocess
@@ -9,7 +10,7 @@ import torch
 
 from conftest import ROOT
 from mixedae_mm.benchmark import (TensorMemoryPeak, explained_overhead_ms,
-                                  model_configs)
+                                  mixmask_model_configs, model_configs)
 from mixedae_mm.tools import benchmark
 
 
@@ -124,3 +125,78 @@ def test_tiny_run_prints_the_ratio_last_and_writes_the_json(
         assert report['breakdown'][part]['median_ms'] > 0, part
     loader = report['data_loader']
     assert loader['images_per_s'] > 0 and loader['num_workers'] == 0
+
+
+def test_mixmask_pair_shares_everything_but_the_method():
+    mixmask, mocov2 = mixmask_model_configs()
+    assert (mixmask.type, mocov2.type) == ('MixMaskMoCo', 'MoCo')
+    assert mocov2.backbone.depth == 50
+    for key in ('backbone', 'neck', 'head', 'queue_len', 'feat_dim',
+                'momentum'):
+        assert mixmask[key] == mocov2[key], key
+    assert (mocov2.neck.in_channels, mocov2.queue_len,
+            mocov2.head.temperature) == (2048, 65536, 0.2)
+    assert mixmask.mask_cfg.grid_size == 8  # the paper's grid at 224 px
+
+
+def test_mixmask_pair_of_a_smaller_resnet():
+    mixmask, mocov2 = mixmask_model_configs(depth=18, base_channels=8,
+                                            grid_size=4)
+    for cfg in (mixmask, mocov2):
+        assert cfg.backbone.depth == 18
+        assert cfg.backbone.base_channels == cfg.backbone.stem_channels == 8
+        assert cfg.neck.in_channels == cfg.neck.hid_channels == 64
+    assert mixmask.mask_cfg.grid_size == 4
+    with pytest.raises(ValueError, match='ResNet depth must be one of'):
+        mixmask_model_configs(depth=20)
+
+
+@pytest.mark.parametrize('batch,match', [(5, 'must be even'),
+                                         (1, 'must be even'),
+                                         (6, 'multiple of the batch')])
+def test_mixmask_batch_that_cannot_be_paired_is_rejected(
+        tmp_path, batch, match):
+    with pytest.raises(ValueError, match=match):
+        benchmark.main([
+            '--pair', 'mixmask', '--depth', '18', '--width', '8',
+            '--img-size', '32', '--batch', str(batch),
+            '--out', str(tmp_path / 'x.json')
+        ])
+
+
+@pytest.mark.slow
+def test_tiny_mixmask_run_prints_its_ratio_last(tmp_path):
+    out = tmp_path / 'bench.json'
+    proc = subprocess.run(
+        [sys.executable, 'tools/benchmark.py', '--pair', 'mixmask',
+         '--depth', '18', '--width', '8', '--img-size', '32', '--grid-size',
+         '4', '--batch', '4', '--iters', '2', '--warmup', '1', '--threads',
+         '1', '--breakdown', '--out', str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    match = re.fullmatch(
+        r'mixmask-mocov2/mocov2 step-time ratio: (\d+\.\d{3})', lines[-1])
+    assert match, lines[-1]
+    assert not any(line.startswith('mixedae/mae') for line in lines)
+    assert any(line.startswith('mixmask-mocov2 ') for line in lines)
+
+    report = json.loads(out.read_text())
+    assert float(match.group(1)) == pytest.approx(
+        report['step_time_ratio'], abs=5e-4)
+    assert report['models']['mixmask-mocov2']['type'] == 'MixMaskMoCo'
+    assert report['models']['mocov2']['type'] == 'MoCo'
+    # both models were built, and mixing adds no parameter
+    params = report['params']
+    assert params['mixmask-mocov2'] == params['mocov2'] > 0
+    for name in ('mixmask-mocov2', 'mocov2'):
+        result = report['results'][name]
+        assert len(result['step_times_s']) == 2
+        assert result['images_per_s'] == pytest.approx(
+            4 / result['median_step_s'])
+        assert result['peak_memory_bytes'] > 0
+    # the mixed view's extra forward/backward costs memory
+    assert report['peak_memory_ratio'] > 1
+    for part in ('mix', 'online_fwd_bwd', 'momentum_fwd'):
+        assert report['breakdown'][part]['median_ms'] > 0, part
+    assert report['predicted_step_time_ratio'] > 1

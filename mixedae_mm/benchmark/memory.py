@@ -2,7 +2,7 @@
 live tensor storage seen by a dispatch mode."""
 import weakref
 from functools import partial
-from typing import Callable, Iterable, List, Tuple
+from typing import Callable, Iterable, List, Sequence, Tuple, Union
 
 import torch
 from mmengine.optim import OptimWrapper
@@ -66,7 +66,8 @@ def _static_tensors(model: nn.Module,
 
 def peak_memory(step: Callable[[], None], model: nn.Module,
                 optim_wrapper: OptimWrapper,
-                inputs: torch.Tensor) -> Tuple[int, str]:
+                inputs: Union[torch.Tensor, Sequence[torch.Tensor]]
+                ) -> Tuple[int, str]:
     """Peak memory of one training step of one model, in bytes.
 
     Both counts include the model's parameters, its optimizer state and the
@@ -79,13 +80,15 @@ def peak_memory(step: Callable[[], None], model: nn.Module,
         model (nn.Module): The model it trains.
         optim_wrapper (OptimWrapper): Its optimizer (after a first step, so
             that the state exists).
-        inputs (torch.Tensor): The batch.
+        inputs (torch.Tensor | Sequence[torch.Tensor]): The batch (or its
+            views).
 
     Returns:
         tuple[int, str]: Bytes and how they were measured.
     """
-    static = [*_static_tensors(model, optim_wrapper), inputs]
-    device = inputs.device
+    views = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    static = [*_static_tensors(model, optim_wrapper), *views]
+    device = views[0].device
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
         before = torch.cuda.memory_allocated(device)

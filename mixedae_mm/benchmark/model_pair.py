@@ -2,7 +2,7 @@
 import os.path as osp
 import warnings
 from contextlib import nullcontext
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple, Union
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -17,7 +17,7 @@ from ..tools.demo import DEMO_CONFIG
 
 __all__ = [
     'ARCHS', 'TINY_CONFIG', 'model_configs', 'build_model', 'build_adamw',
-    'cpu_autocast', 'train_step'
+    'build_optimizer', 'cpu_autocast', 'train_step'
 ]
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -106,18 +106,26 @@ def build_model(cfg: ConfigDict, device: torch.device) -> nn.Module:
     return model.to(device).train()
 
 
-def build_adamw(model: nn.Module, amp: bool,
-                device: torch.device) -> OptimWrapper:
-    """MAE's AdamW; ``AmpOptimWrapper`` (fp16, dynamic loss scale) when
-    ``amp`` on CUDA."""
-    optimizer = dict(
-        type='AdamW', lr=1.5e-4, betas=(0.9, 0.95), weight_decay=0.05)
+def build_optimizer(model: nn.Module, optimizer: dict, amp: bool,
+                    device: torch.device) -> OptimWrapper:
+    """``optimizer`` in an ``OptimWrapper``, or an ``AmpOptimWrapper``
+    (fp16, dynamic loss scale) when ``amp`` on CUDA."""
     if amp and device.type == 'cuda':
         cfg = dict(
             type='AmpOptimWrapper', loss_scale='dynamic', optimizer=optimizer)
     else:
         cfg = dict(type='OptimWrapper', optimizer=optimizer)
     return build_optim_wrapper(model, cfg)
+
+
+def build_adamw(model: nn.Module, amp: bool,
+                device: torch.device) -> OptimWrapper:
+    """MAE's AdamW; ``AmpOptimWrapper`` (fp16, dynamic loss scale) when
+    ``amp`` on CUDA."""
+    return build_optimizer(
+        model,
+        dict(type='AdamW', lr=1.5e-4, betas=(0.9, 0.95), weight_decay=0.05),
+        amp, device)
 
 
 def cpu_autocast(amp: bool, device: torch.device):
@@ -128,7 +136,8 @@ def cpu_autocast(amp: bool, device: torch.device):
 
 
 def train_step(model: nn.Module, optim_wrapper: OptimWrapper,
-               inputs: torch.Tensor, amp: bool) -> Callable[[], None]:
+               inputs: Union[torch.Tensor, List[torch.Tensor]],
+               amp: bool) -> Callable[[], None]:
     """One full training step on a batch already on the device: forward
     (``model.loss``), backward and optimizer step, as mmengine's
     ``train_step`` without the data preprocessor.
@@ -136,17 +145,19 @@ def train_step(model: nn.Module, optim_wrapper: OptimWrapper,
     Args:
         model (nn.Module): A ``BaseSelfSupervisor``.
         optim_wrapper (OptimWrapper): Its optimizer wrapper.
-        inputs (torch.Tensor): Normalised images ``(B, 3, H, W)``.
+        inputs (torch.Tensor | list[torch.Tensor]): Normalised images
+            ``(B, 3, H, W)``, or a list of such views (Siamese methods).
         amp (bool): bf16 autocast on CPU (CUDA: see :func:`build_adamw`).
 
     Returns:
         Callable[[], None]: The step.
     """
-    samples: List[DataSample] = [DataSample() for _ in range(len(inputs))]
+    first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+    samples: List[DataSample] = [DataSample() for _ in range(len(first))]
 
     def step() -> None:
         with optim_wrapper.optim_context(model), cpu_autocast(
-                amp, inputs.device):
+                amp, first.device):
             losses = model.loss(inputs, samples)
         loss, _ = model.parse_losses(losses)
         optim_wrapper.update_params(loss)

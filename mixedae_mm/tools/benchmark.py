@@ -1,4 +1,5 @@
-"""Time MixedAE against MMPretrain's MAE: ``python tools/benchmark.py``.
+"""Time MixedAE against MMPretrain's MAE: ``python tools/benchmark.py``;
+with ``--pair mixmask``, MixMask-MoCo v2 against MMPretrain's MoCo v2.
 
 Both models are built from config dicts through MMPretrain's ``MODELS``
 registry with the same ViT, image size, patch size, batch, MAE's decoder,
@@ -9,6 +10,14 @@ step time, images/s and peak memory, with ``--breakdown`` the parts that
 make the difference, the throughput of the real data pipeline on the demo
 images, and last ``mixedae/mae step-time ratio: X.XXX``; a JSON file keeps
 everything, with the versions and the machine.
+
+``--pair mixmask`` builds MMPretrain's MoCo v2 (its own
+``mocov2_resnet50_8xb32-coslr-200e_in1k.py``) and our MixMask-MoCo v2 config
+on it with the same ResNet (``--depth``, ``--width``), image size, batch
+(two views) and MoCo v2's SGD, times their full steps the same way and
+prints last ``mixmask-mocov2/mocov2 step-time ratio: X.XXX``; its
+``--breakdown`` times the mixing, an online forward + backward and a
+momentum-encoder forward.
 """
 import argparse
 import json
@@ -24,24 +33,42 @@ from mmengine.registry import init_default_scope
 
 import mixedae_mm
 from mixedae_mm.benchmark import (ARCHS, build_adamw, build_model,
+                                  build_optimizer, check_mixmask_batch,
                                   component_breakdown, cpu_autocast,
                                   explained_overhead_ms, loader_throughput,
-                                  model_configs, peak_memory,
-                                  time_interleaved, train_step)
+                                  mixmask_breakdown, mixmask_model_configs,
+                                  model_configs, mocov2_optim_wrapper,
+                                  peak_memory, time_interleaved, train_step)
 from mixedae_mm.models.utils import check_mixable, num_sources_from_ratio
 
-__all__ = ['parse_args', 'main']
+__all__ = ['PAIRS', 'parse_args', 'main']
+
+#: ``--pair``: what is timed against what
+PAIRS = ('mixedae', 'mixmask')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse the benchmark's arguments."""
     parser = argparse.ArgumentParser(
-        description='Time MixedAE against MMPretrain MAE training steps')
+        description='Time MixedAE against MMPretrain MAE training steps, '
+        'or MixMask-MoCo v2 against MoCo v2 (--pair mixmask)')
+    parser.add_argument('--pair', choices=PAIRS, default='mixedae',
+                        help='mixedae: MixedAE vs MAE (ViTs); mixmask: '
+                        'MixMask-MoCo v2 vs MoCo v2 (ResNets)')
     parser.add_argument('--arch', choices=list(ARCHS), default='small',
-                        help='tiny: the demo config; small: ViT-S/16 '
-                        '(deit-s); base: ViT-B/16; large: ViT-L/16')
+                        help='--pair mixedae: tiny: the demo config; small: '
+                        'ViT-S/16 (deit-s); base: ViT-B/16; large: ViT-L/16')
+    parser.add_argument('--depth', type=int, default=50,
+                        help='--pair mixmask: ResNet depth')
+    parser.add_argument('--width', type=int,
+                        help='--pair mixmask: ResNet stem and first-stage '
+                        'channels (default: 64)')
+    parser.add_argument('--grid-size', type=int,
+                        help='--pair mixmask: mask grid (default: the '
+                        'config\'s)')
     parser.add_argument('--batch', type=int, default=16,
-                        help='images per step, a multiple of 1/r = 4')
+                        help='images per step; MixedAE: a multiple of 1/r '
+                        '= 4; MixMask: even')
     parser.add_argument('--img-size', type=int,
                         help='image size (default: 64 for tiny, else 224)')
     parser.add_argument('--iters', type=int, default=10,
@@ -61,7 +88,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='demo images for the data-loading test '
                         '(exported there when missing)')
     parser.add_argument('--loader-batches', type=int, default=10,
-                        help='batches timed from the data loader (0: skip)')
+                        help='batches timed from the data loader (0: skip; '
+                        '--pair mixedae only)')
     parser.add_argument('--workers', type=int,
                         help='loader workers (default: the demo config\'s)')
     parser.add_argument('--seed', type=int, default=0)
@@ -150,8 +178,10 @@ def _step_results(times: Dict[str, dict], peaks: Dict[str, tuple],
     return results
 
 
-def _print_steps(report: dict) -> None:
+def _print_steps(report: dict, names: Sequence[str] = ('mixedae', 'mae')
+                 ) -> None:
     results = report['results']
+    pair = '/'.join(names)
     _print_table(
         [('model', 'median step (s)', 'CPU time (s)', 'images/s',
           'peak MiB')] + [(name, f'{res["median_step_s"]:.3f}',
@@ -159,11 +189,11 @@ def _print_steps(report: dict) -> None:
                            f'{res["images_per_s"]:.2f}',
                            f'{res["peak_memory_bytes"] / 2**20:.0f}')
                           for name, res in results.items()])
-    print(f'mixedae/mae CPU-time ratio: '
+    print(f'{pair} CPU-time ratio: '
           f'{report["step_cpu_time_ratio"]:.3f} (this process\' CPU time '
           'per step, all threads)')
-    print(f'memory: {results["mae"]["memory_source"]}')
-    print(f'mixedae/mae peak-memory ratio: '
+    print(f'memory: {results[names[1]]["memory_source"]}')
+    print(f'{pair} peak-memory ratio: '
           f'{report["peak_memory_ratio"]:.3f}')
 
 
@@ -187,6 +217,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     # init_weights logs every parameter at INFO to the current logger
     MMLogger.get_instance('mixedae_benchmark', log_level='WARNING')
     torch.manual_seed(args.seed)
+    if args.pair == 'mixmask':
+        return _main_mixmask(args, device)
     cfgs = dict(zip(('mixedae', 'mae'),
                     model_configs(args.arch, args.img_size)))
     img_size = cfgs['mae'].backbone.img_size
@@ -259,4 +291,88 @@ def main(argv: Optional[List[str]] = None) -> dict:
         json.dump(report, f, indent=2)
     print(f'[benchmark] everything in {out}')
     print(f'mixedae/mae step-time ratio: {report["step_time_ratio"]:.3f}')
+    return report
+
+
+def _ratios(results: Dict[str, dict], names: Sequence[str]) -> dict:
+    a, b = (results[name] for name in names)
+    return dict(
+        step_time_ratio=a['median_step_s'] / b['median_step_s'],
+        step_cpu_time_ratio=a['median_step_cpu_s'] / b['median_step_cpu_s'],
+        peak_memory_ratio=a['peak_memory_bytes'] / b['peak_memory_bytes'])
+
+
+def _main_mixmask(args: argparse.Namespace, device: torch.device) -> dict:
+    """``--pair mixmask``: MixMask-MoCo v2 against MMPretrain's MoCo v2."""
+    names = ('mixmask-mocov2', 'mocov2')
+    img_size = args.img_size or 224
+    cfgs = dict(
+        zip(names,
+            mixmask_model_configs(args.depth, args.width, args.grid_size)))
+    check_mixmask_batch(args.batch, cfgs['mocov2'].queue_len)
+    models = {name: build_model(cfg, device) for name, cfg in cfgs.items()}
+    optimizer = mocov2_optim_wrapper().optimizer
+    wrappers = {
+        name: build_optimizer(model, optimizer, args.amp, device)
+        for name, model in models.items()
+    }
+    views = [
+        torch.randn(args.batch, 3, img_size, img_size, device=device)
+        for _ in range(2)
+    ]
+    steps = {
+        name: train_step(model, wrappers[name], views, args.amp)
+        for name, model in models.items()
+    }
+    print(f'[benchmark] --pair mixmask: ResNet-{args.depth} (width '
+          f'{args.width or 64}), {img_size} px, batch {args.batch} x 2 '
+          f'views, mask grid {cfgs[names[0]].mask_cfg.grid_size}, '
+          f'{args.iters} steps of each model (interleaved) after '
+          f'{args.warmup} warm-up, device {device}, '
+          f'{torch.get_num_threads()} threads, amp {args.amp}')
+    times = time_interleaved(steps, args.iters, args.warmup, device)
+    peaks = {
+        name: peak_memory(steps[name], models[name], wrappers[name], views)
+        for name in models
+    }
+    results = _step_results(times, peaks, args.batch)
+    report = dict(
+        args=vars(args),
+        img_size=img_size,
+        versions=_versions(),
+        machine=_machine(device),
+        models={name: cfg.to_dict() for name, cfg in cfgs.items()},
+        params={
+            name: sum(p.numel() for p in model.parameters())
+            for name, model in models.items()
+        },
+        results=results,
+        **_ratios(results, names))
+    _print_steps(report, names)
+
+    if args.breakdown:
+        with cpu_autocast(args.amp, device):
+            breakdown = mixmask_breakdown(models[names[0]], views[0],
+                                          args.iters)
+        base = results['mocov2']['median_step_s'] * 1e3
+        extra = (breakdown['mix']['median_ms'] +
+                 breakdown['online_fwd_bwd']['median_ms'])
+        report.update(
+            breakdown=breakdown,
+            predicted_step_time_ratio=(base + extra) / base)
+        _print_table([('part', 'median ms', 'what')] +
+                     [(name, f'{part["median_ms"]:.2f}', part['what'])
+                      for name, part in breakdown.items()])
+        print(f'MoCo v2 step + mix + one online forward/backward: '
+              f'predicted ratio {report["predicted_step_time_ratio"]:.3f}')
+
+    out = args.out or osp.join(
+        'work_dirs', 'benchmark',
+        f'benchmark_mixmask_r{args.depth}_{device.type}.json')
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    with open(out, 'w') as f:
+        json.dump(report, f, indent=2)
+    print(f'[benchmark] everything in {out}')
+    print(f'mixmask-mocov2/mocov2 step-time ratio: '
+          f'{report["step_time_ratio"]:.3f}')
     return report
