@@ -1,13 +1,14 @@
-from .checkpoint_compat import (load_local_checkpoint,
+from .checkpoint_compat import (TRUST_ENV, checkpoint_safe_globals,
+                                load_local_checkpoint,
                                 register_checkpoint_loader)
 from .package_configs import (config_dir, config_path,
                               register_config_package)
 from .state_dict_diff import StateDictDiff, diff_state_dicts, list_keys
 
 __all__ = [
-    'load_local_checkpoint', 'register_checkpoint_loader', 'StateDictDiff',
-    'diff_state_dicts', 'list_keys', 'config_dir', 'config_path',
-    'register_config_package'
+    'TRUST_ENV', 'checkpoint_safe_globals', 'load_local_checkpoint',
+    'register_checkpoint_loader', 'StateDictDiff', 'diff_state_dicts',
+    'list_keys', 'config_dir', 'config_path', 'register_config_package'
 ]
 
 # ``mixedae_mm::<config>`` paths for mmengine, as ``mmpretrain::``
