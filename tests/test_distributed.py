@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from conftest import ROOT, free_port
+from conftest import ROOT, free_port, write_image_folder
 
 
 @pytest.mark.slow
@@ -35,3 +35,40 @@ def test_two_processes_equal_one_process(tmp_path):
         changed += not torch.equal(value, one['initial'][key])
     # the step really moved the weights (all but fixed position embeddings)
     assert changed >= len(one['state_dict']) - 3
+
+
+@pytest.mark.slow
+def test_resume_gives_every_rank_its_own_random_stream(tmp_path):
+    """2 processes, 4 iterations, checkpoint at 2; a resume from it draws on
+    each rank the masks that rank drew uninterrupted -- not rank 0's."""
+    write_image_folder(str(tmp_path / 'data' / 'train'))
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    run = subprocess.run(
+        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
+         '2', '--master_port', str(free_port()), 'tests/ddp_resume.py', 'two',
+         str(tmp_path)], cwd=ROOT, capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+
+    def masks(name):
+        return torch.load(str(tmp_path / f'masks_{name}.pth'),
+                          weights_only=True)
+
+    full = [masks(f'full_rank{r}') for r in range(2)]
+    resumed = [masks(f'resumed_rank{r}') for r in range(2)]
+    for rank in range(2):
+        assert len(full[rank]) == 4 and len(resumed[rank]) == 2
+        for got, expected in zip(resumed[rank], full[rank][2:]):
+            assert torch.equal(got, expected), f'rank {rank}'
+    for step in range(2):  # diff_rank_seed: the ranks draw differently
+        assert not torch.equal(resumed[0][step], resumed[1][step])
+
+    # one process resuming the 2-process checkpoint: re-seeded, logged,
+    # and the same on every such resume
+    run = subprocess.run(
+        [sys.executable, 'tests/ddp_resume.py', 'one', str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert 'holds the random-generator states of 2 process(es) and this ' \
+        'run has 1' in run.stdout + run.stderr
+    a, b = masks('reseed_a'), masks('reseed_b')
+    assert len(a) == 2 and all(torch.equal(x, y) for x, y in zip(a, b))
