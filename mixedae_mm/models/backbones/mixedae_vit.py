@@ -157,6 +157,42 @@ class MixedAEViT(MAEViT):
         return [k for k in self.PRETRAIN_ONLY_KEYS
                 if getattr(self, k, None) is not None]
 
+    def _check_mix_mask(self, mask: torch.Tensor, num_groups: int) -> None:
+        """Refuse a mixing mask that is not symmetric ``(B / G, N)``.
+
+        Every row must be an integer tensor in which each source ``0 ..
+        G - 1`` appears exactly ``r * N = N / G`` times, as
+        :func:`random_mixing_mask` draws it.
+        """
+        G, N = self.num_sources, self.num_patches
+        expected = (num_groups, N)
+        if tuple(mask.shape) != expected:
+            raise ValueError(
+                f'The mixing mask must have shape (B / G, N) = {expected} '
+                f'for {num_groups * G} images of {N} patches and G = {G}, '
+                f'got {tuple(mask.shape)}.')
+        if mask.dtype.is_floating_point or mask.dtype.is_complex or \
+                mask.dtype == torch.bool:
+            raise TypeError(
+                'The mixing mask must be an integer tensor of source '
+                f'indices in [0, {G}) (e.g. torch.long), got {mask.dtype}.')
+        if mask.numel() and (mask.min() < 0 or mask.max() >= G):
+            raise ValueError(
+                f'The mixing mask holds source indices outside [0, {G}): '
+                f'min {int(mask.min())}, max {int(mask.max())}.')
+        counts = torch.zeros(
+            num_groups, G, dtype=torch.long, device=mask.device)
+        counts.scatter_add_(1, mask.long(),
+                            torch.ones_like(mask, dtype=torch.long))
+        bad = (counts != N // G).any(dim=1)
+        if bad.any():
+            row = int(bad.nonzero()[0, 0])
+            raise ValueError(
+                'Every row of the mixing mask must give each of the '
+                f'{G} sources exactly r * N = {N // G} of the {N} positions; '
+                f'row {row} has counts {counts[row].tolist()}. Draw masks '
+                'with random_mixing_mask().')
+
     def forward(
         self,
         x: torch.Tensor,
@@ -168,8 +204,10 @@ class MixedAEViT(MAEViT):
             x (torch.Tensor): Images ``(B, C, H, W)``; ``B`` divisible by
                 ``G``, consecutive images form a group.
             mask (bool | torch.Tensor | None): True draws a random mixing
-                mask; a long tensor ``(B / G, N)`` is used as the mixing
-                mask; None or False runs the plain ViT.
+                mask; an integer tensor ``(B / G, N)`` in which every row
+                gives each source ``r * N`` positions is used as the mixing
+                mask (anything else raises ``ValueError`` / ``TypeError``);
+                None or False runs the plain ViT.
 
         Returns:
             tuple: With mixing, ``latent`` ``(B / G, N + 1, D)`` (cls token
@@ -187,7 +225,8 @@ class MixedAEViT(MAEViT):
                 f'got {(H, W)}; resize the inputs or set img_size.')
         check_mixable(B, self.num_patches, self.num_sources)
         if isinstance(mask, torch.Tensor):
-            mix_mask = mask
+            self._check_mix_mask(mask, B // self.num_sources)
+            mix_mask = mask.long()
         else:
             mix_mask = random_mixing_mask(
                 B // self.num_sources,
