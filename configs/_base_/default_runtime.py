@@ -27,7 +27,14 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
 )
 
-vis_backends = [dict(type='LocalVisBackend')]
+# Logs: mmengine's LocalVisBackend (vis_data/*.json) and its TensorBoard
+# backend, off by default; switch it on with
+#   --cfg-options visualizer.vis_backends.1.enable=True
+# and look with `tensorboard --logdir work_dirs/` (pip install tensorboard).
+vis_backends = [
+    dict(type='LocalVisBackend'),
+    dict(type='OptionalTensorboardVisBackend', enable=False),
+]
 visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
 
 log_level = 'INFO'

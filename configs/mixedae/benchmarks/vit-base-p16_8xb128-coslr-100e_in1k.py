@@ -24,3 +24,11 @@ custom_hooks = [
         allowed_missing=['ln2.*'],
         allowed_unexpected=['ln1.*'])
 ]
+
+# Logs: mmengine's LocalVisBackend and its TensorBoard backend, off by
+# default; on with --cfg-options visualizer.vis_backends.1.enable=True
+vis_backends = [
+    dict(type='LocalVisBackend'),
+    dict(type='OptionalTensorboardVisBackend', enable=False),
+]
+visualizer = dict(vis_backends=vis_backends)

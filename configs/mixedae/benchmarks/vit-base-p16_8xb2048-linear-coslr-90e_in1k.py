@@ -14,3 +14,11 @@ model = dict(
 
 # every encoder weight must be loaded (but the pre-training-only ones)
 custom_hooks = [dict(type='CheckPretrainedWeightsHook')]
+
+# Logs: mmengine's LocalVisBackend and its TensorBoard backend, off by
+# default; on with --cfg-options visualizer.vis_backends.1.enable=True
+vis_backends = [
+    dict(type='LocalVisBackend'),
+    dict(type='OptionalTensorboardVisBackend', enable=False),
+]
+visualizer = dict(vis_backends=vis_backends)

@@ -78,3 +78,11 @@ test_dataloader = val_dataloader
 custom_hooks = [
     dict(type='CheckPretrainedWeightsHook', allowed_unexpected=['ln1.*'])
 ]
+
+# Logs: mmengine's LocalVisBackend and its TensorBoard backend, off by
+# default; on with --cfg-options visualizer.vis_backends.1.enable=True
+vis_backends = [
+    dict(type='LocalVisBackend'),
+    dict(type='OptionalTensorboardVisBackend', enable=False),
+]
+visualizer = dict(vis_backends=vis_backends)

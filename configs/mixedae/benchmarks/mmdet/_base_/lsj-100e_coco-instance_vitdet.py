@@ -88,3 +88,11 @@ default_hooks = dict(
         max_keep_ckpts=5))
 log_processor = dict(by_epoch=False)
 auto_scale_lr = dict(base_batch_size=64)
+
+# Logs: mmengine's LocalVisBackend and its TensorBoard backend, off by
+# default; on with --cfg-options visualizer.vis_backends.1.enable=True
+vis_backends = [
+    dict(type='LocalVisBackend'),
+    dict(type='OptionalTensorboardVisBackend', enable=False),
+]
+visualizer = dict(vis_backends=vis_backends)
