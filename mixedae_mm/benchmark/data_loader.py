@@ -6,7 +6,7 @@ from typing import Optional
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from ..tools.demo import export_demo_images
+from ..datasets import export_demo_images
 from .model_pair import TINY_CONFIG
 
 __all__ = ['loader_throughput']

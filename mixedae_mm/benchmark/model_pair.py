@@ -13,7 +13,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from ..tools.demo import DEMO_CONFIG
+from ..datasets import DEMO_CONFIG
 
 __all__ = [
     'ARCHS', 'TINY_CONFIG', 'model_configs', 'build_model', 'build_adamw',

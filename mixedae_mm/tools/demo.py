@@ -8,51 +8,12 @@
 3. draws the reconstruction picture of one mixed group.
 """
 import argparse
-import glob
-import os
 import os.path as osp
 from typing import List, Optional
 
-import numpy as np
-from PIL import Image
+from ..datasets import DEMO_CONFIG, FIGURE_IMAGES, export_demo_images
 
-__all__ = ['export_demo_images', 'main']
-
-DEMO_CONFIG = 'configs/mixedae/mixedae_vit-tiny-p8_1xb16-60i_demo-64px.py'
-#: the pictures of the reconstruction figure (scikit-image sample names)
-FIGURE_IMAGES = ('astronaut', 'chelsea', 'coffee', 'rocket')
-
-
-def export_demo_images(out_dir: str) -> List[str]:
-    """Write scikit-image's colour sample photographs as an ImageNet-style
-    folder ``out_dir/<name>/<name>.png``; returns the written files."""
-    import skimage
-    data_dir = osp.join(osp.dirname(skimage.__file__), 'data')
-    written = []
-    for path in sorted(glob.glob(osp.join(data_dir, '*'))):
-        name, ext = osp.splitext(osp.basename(path))
-        if ext.lower() not in ('.png', '.jpg', '.jpeg'):
-            continue
-        try:
-            img = Image.open(path)
-            img.load()
-        except OSError:
-            continue
-        if img.mode not in ('RGB', 'RGBA') or min(img.size) < 64:
-            continue  # grey-level pictures, masks and icons
-        arr = np.asarray(img.convert('RGB'))
-        if np.abs(arr[..., 0].astype(int) - arr[..., 1]).mean() < 1:
-            continue  # grey stored as RGB
-        target = osp.join(out_dir, name, f'{name}.png')
-        os.makedirs(osp.dirname(target), exist_ok=True)
-        if not osp.exists(target):
-            Image.fromarray(arr).save(target)
-        written.append(target)
-    if len(written) < 4:
-        raise RuntimeError(
-            f'found only {len(written)} colour photographs in {data_dir}; '
-            'the demo needs at least 4 (reinstall scikit-image).')
-    return written
+__all__ = ['main']
 
 
 def main(argv: Optional[List[str]] = None) -> dict:
