@@ -11,6 +11,7 @@ from .version import __version__
 
 register_checkpoint_loader()
 
-from . import datasets, engine, models, transfer  # noqa: E402,F401
+from . import datasets, engine, evaluation  # noqa: E402,F401
+from . import models, transfer  # noqa: E402,F401
 
 __all__ = ['__version__']
