@@ -10,7 +10,8 @@ import torch
 
 from conftest import ROOT
 from mixedae_mm.benchmark import (TensorMemoryPeak, explained_overhead_ms,
-                                  mixmask_model_configs, model_configs)
+                                  mixmask_model_configs, model_configs,
+                                  predicted_step_time_ratio)
 from mixedae_mm.tools import benchmark
 
 
@@ -149,6 +150,13 @@ def test_mixmask_pair_of_a_smaller_resnet():
     assert mixmask.mask_cfg.grid_size == 4
     with pytest.raises(ValueError, match='ResNet depth must be one of'):
         mixmask_model_configs(depth=20)
+
+
+def test_mixmask_ratio_predicted_from_its_parts():
+    # online fwd+bwd = 3 forwards, momentum = 1: MoCo 4, MixMask 7 (+ mix)
+    parts = dict(online_fwd_bwd=dict(median_ms=30.), momentum_fwd=dict(
+        median_ms=10.), mix=dict(median_ms=2.))
+    assert predicted_step_time_ratio(parts) == pytest.approx(72. / 40.)
 
 
 @pytest.mark.parametrize('batch,match', [(5, 'must be even'),

@@ -8,7 +8,8 @@ from .model_pair import (ARCHS, build_adamw, build_model, build_optimizer,
                          cpu_autocast, model_configs, train_step)
 from .siamese_pair import (MIXMASK_MOCOV2_CONFIG, MOCOV2_CONFIG,
                            check_mixmask_batch, mixmask_breakdown,
-                           mixmask_model_configs, mocov2_optim_wrapper)
+                           mixmask_model_configs, mocov2_optim_wrapper,
+                           predicted_step_time_ratio)
 from .timing import time_interleaved
 
 __all__ = [
@@ -17,5 +18,5 @@ __all__ = [
     'build_adamw', 'build_model', 'build_optimizer', 'cpu_autocast',
     'model_configs', 'train_step', 'MIXMASK_MOCOV2_CONFIG', 'MOCOV2_CONFIG',
     'check_mixmask_batch', 'mixmask_breakdown', 'mixmask_model_configs',
-    'mocov2_optim_wrapper', 'time_interleaved'
+    'mocov2_optim_wrapper', 'predicted_step_time_ratio', 'time_interleaved'
 ]

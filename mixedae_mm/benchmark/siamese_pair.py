@@ -14,7 +14,8 @@ from .timing import time_interleaved
 
 __all__ = [
     'MOCOV2_CONFIG', 'MIXMASK_MOCOV2_CONFIG', 'mixmask_model_configs',
-    'mocov2_optim_wrapper', 'check_mixmask_batch', 'mixmask_breakdown'
+    'mocov2_optim_wrapper', 'check_mixmask_batch', 'mixmask_breakdown',
+    'predicted_step_time_ratio'
 ]
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -154,3 +155,26 @@ def mixmask_breakdown(mixmask: nn.Module, inputs: torch.Tensor,
             what=what)
         for name, (_, what) in parts.items()
     }
+
+
+def predicted_step_time_ratio(breakdown: Dict[str, dict]) -> float:
+    """The MixMask / MoCo v2 step-time ratio that the parts predict.
+
+    A MoCo v2 step is counted as one online forward + backward and one
+    momentum-encoder forward; MixMask adds the mixing and a second online
+    forward + backward.  The loss, the EMA update and the optimizer step,
+    which both steps share, are left out, so the prediction is an upper
+    bound when they are not negligible.  All parts come from one
+    interleaved measurement, so a busy phase of a shared machine hits
+    numerator and denominator alike.
+
+    Args:
+        breakdown (dict): From :func:`mixmask_breakdown`.
+
+    Returns:
+        float: ``(2 online + momentum + mix) / (online + momentum)``.
+    """
+    online = breakdown['online_fwd_bwd']['median_ms']
+    momentum = breakdown['momentum_fwd']['median_ms']
+    mix = breakdown['mix']['median_ms']
+    return (2 * online + momentum + mix) / (online + momentum)
