@@ -102,7 +102,8 @@ class RNGStateHook(Hook):
                    int(has_gauss), float(gauss)),
             python=random.getstate())
         if torch.cuda.is_available() and torch.cuda.is_initialized():
-            state['cuda'] = torch.cuda.get_rng_state_all()
+            # this process's device only: under DDP every rank has its own
+            state['cuda'] = torch.cuda.get_rng_state()
         return state
 
     @staticmethod
@@ -110,7 +111,10 @@ class RNGStateHook(Hook):
         """Restore the states returned by :meth:`get_state`."""
         torch.set_rng_state(state['torch'])
         if 'cuda' in state and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state['cuda'])
+            if isinstance(state['cuda'], torch.Tensor):
+                torch.cuda.set_rng_state(state['cuda'])
+            else:  # the previous format: every visible device's state
+                torch.cuda.set_rng_state_all(state['cuda'])
         name, keys, *rest = state['numpy']
         if isinstance(keys, torch.Tensor):
             keys = keys.numpy()
