@@ -239,10 +239,18 @@ def build_model(cfg: Config,
                 checkpoint: Optional[str] = None,
                 seed: int = 0) -> torch.nn.Module:
     """The row's model: initialised with ``seed``, then loaded strictly
-    from ``checkpoint`` if given."""
+    from ``checkpoint`` if given.
+
+    As mmengine's Runner does, the config's top-level ``data_preprocessor``
+    (the normalisation of pre-training) goes into the model unless the
+    model has its own: its mean and std are not in the checkpoint, so
+    without it the frozen encoder would see unnormalised pixels.
+    """
     init_default_scope('mmpretrain')
     torch.manual_seed(seed)
-    model = MODELS.build(cfg.model)
+    model_cfg = cfg.model.copy()
+    model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
+    model = MODELS.build(model_cfg)
     model.init_weights()
     if checkpoint is not None:
         load_checkpoint(
