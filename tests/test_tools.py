@@ -58,6 +58,8 @@ def test_demo_trains_and_draws_the_picture(tmp_path):
     text = logs[0].read_text()
     for key in ('loss_rec:', 'loss_hc:', 'homo_acc:', 'Iter(train) [4/4]'):
         assert key in text, key
+    # the demo switches mmengine's TensorBoard backend on
+    assert len(list(work.glob('*/vis_data/events.out.tfevents.*'))) == 1
     assert f'figure     {figure}' in out.stdout
     # exported photographs in an ImageNet-style folder
     assert len(list((tmp_path / 'data' / 'train').glob('*/*.png'))) >= 4

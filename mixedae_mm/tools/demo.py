@@ -32,6 +32,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     runner = train.main([
         args.config, '--work-dir', args.work_dir, '--cfg-options',
         f'train_dataloader.dataset.dataset.data_root={args.data_root}',
+        # the scalars go to TensorBoard too: tensorboard --logdir WORK_DIR
+        'visualizer.vis_backends.1.enable=True',
         *args.cfg_options
     ])
     checkpoint = osp.join(args.work_dir, f'iter_{runner.iter}.pth')
