@@ -26,7 +26,7 @@ def test_every_proxy_config_shares_one_recipe():
 
     from mixedae_mm.proxy.rows import ROOT
     cfgs = {n: Config.fromfile(osp.join(ROOT, m.config))
-            for n, m in METHODS.items()}
+            for n, m in METHODS.items() if m.family == 'mae'}
     ref = cfgs['mixedae']
     for name, cfg in cfgs.items():
         for key in ('optim_wrapper', 'param_scheduler', 'train_cfg',

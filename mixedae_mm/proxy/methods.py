@@ -2,10 +2,17 @@
 from dataclasses import dataclass
 from typing import Dict, Sequence, Tuple
 
-__all__ = ['ProxyMethod', 'METHODS', 'FLOORS', 'seeds_for']
+__all__ = ['ProxyMethod', 'METHODS', 'FLOORS', 'FAMILIES', 'in_family',
+           'seeds_for']
 
 _VIT = 'vit-proxy-p4_1xb256-coslr-3e_fashion-mnist-32px.py'
 _DIR = 'configs/mixedae/proxy/'
+_RESNET = 'resnet18-proxy_1xb256-coslr-2e_fashion-mnist-32px.py'
+_SIAMESE_DIR = 'configs/mixmask/proxy/'
+
+#: ``tools/proxy.py --family``: the masked / mixed autoencoders (ViTs) and
+#: the Siamese ConvNets (MoCo v2 +- MixMask)
+FAMILIES = ('mae', 'siamese')
 
 
 @dataclass(frozen=True)
@@ -18,8 +25,11 @@ class ProxyMethod:
         config (str): Config path, relative to the repository root.
         main (bool): A main row (all seeds) rather than a single ablation
             (the first seed only).
-        features (tuple): Features evaluated (``'cls'``, ``'mean'``).
-        family (str): ``'mae'`` for the masked/mixed autoencoders.
+        features (tuple): Features evaluated (``'cls'``, ``'mean'``; a
+            ConvNet has only ``'mean'``, its pooled last stage).
+        family (str): ``'mae'`` for the masked/mixed autoencoders,
+            ``'siamese'`` for the Siamese ConvNets, ``'any'`` for a floor
+            of both.
     """
     name: str
     label: str
@@ -43,17 +53,32 @@ METHODS: Dict[str, ProxyMethod] = {
         ProxyMethod('no-homo-contrastive', 'MixedAE - homologous contrastive',
                     _DIR + 'mixedae-no-homo-contrastive_' + _VIT,
                     main=False),
+        ProxyMethod('mocov2', 'MoCo v2', _SIAMESE_DIR + 'mocov2_' + _RESNET,
+                    features=('mean', ), family='siamese'),
+        ProxyMethod('mixmask-mocov2', 'MoCo v2 + MixMask',
+                    _SIAMESE_DIR + 'mixmask-mocov2_' + _RESNET,
+                    features=('mean', ), family='siamese'),
     )
 }
 
-#: rows without pre-training: the same ViT randomly initialised (built
-#: from the MAE config), and the padded raw pixels
+#: rows without pre-training: the same ViT (built from the MAE config) or
+#: ResNet (from the MoCo v2 config) randomly initialised, and the padded
+#: raw pixels
 FLOORS: Dict[str, ProxyMethod] = {
     'random-init': ProxyMethod('random-init', 'random init (floor)',
                                METHODS['mae'].config),
+    'random-init-resnet': ProxyMethod(
+        'random-init-resnet', 'random init ResNet (floor)',
+        METHODS['mocov2'].config, features=('mean', ), family='siamese'),
     'raw-pixels': ProxyMethod('raw-pixels', 'raw pixels (floor)', '',
-                              features=('pixels', ), main=False),
+                              features=('pixels', ), main=False,
+                              family='any'),
 }
+
+
+def in_family(method: ProxyMethod, family: str) -> bool:
+    """Whether ``method`` is a row (or floor) of ``family``."""
+    return method.family in (family, 'any')
 
 
 def seeds_for(method: ProxyMethod, seeds: Sequence[int]) -> list:

@@ -24,7 +24,8 @@ def mean_std(values: Sequence[float]) -> tuple:
 def summarise(rows: List[dict], runs: List[dict],
               order: Sequence[str]) -> List[dict]:
     """One record per method: accuracies of every feature over seeds, and
-    the runs' final ``homo_acc`` / ``loss_rec`` and minutes.
+    the runs' final ``homo_acc`` / ``loss_rec`` (MixMask: ``loss`` /
+    ``loss_orig`` / ``loss_mix``) and minutes.
 
     Args:
         rows (list[dict]): ``results.json`` rows (method, seed, feature,
@@ -35,8 +36,8 @@ def summarise(rows: List[dict], runs: List[dict],
 
     Returns:
         list[dict]: ``method``, ``label``, ``seeds``, ``features`` (feature
-        -> knn/linear mean and std), ``homo_acc``, ``loss_rec``,
-        ``minutes`` (each a (mean, std) pair).
+        -> knn/linear mean and std), ``homo_acc``, ``loss_rec``, ``loss``,
+        ``loss_orig``, ``loss_mix``, ``minutes`` (each a (mean, std) pair).
     """
     by_method = defaultdict(list)
     for row in rows:
@@ -66,6 +67,12 @@ def summarise(rows: List[dict], runs: List[dict],
                     [r['final'].get('homo_acc') for r in method_runs]),
                 loss_rec=mean_std(
                     [r['final'].get('loss_rec') for r in method_runs]),
+                loss=mean_std(
+                    [r['final'].get('loss') for r in method_runs]),
+                loss_orig=mean_std(
+                    [r['final'].get('loss_orig') for r in method_runs]),
+                loss_mix=mean_std(
+                    [r['final'].get('loss_mix') for r in method_runs]),
                 minutes=mean_std([r['minutes'] for r in method_runs])))
     return summary
 
@@ -83,19 +90,29 @@ def format_cell(pair: Optional[tuple], scale: float = 100., digits: int = 1
 
 
 def write_table(summary: List[dict], path: str,
-                header: str = '') -> str:
+                header: str = '', family: str = 'mae') -> str:
     """Write the Markdown table; returns its text.
 
     Accuracies are top-1 in % on the 10,000 test images, mean ± sample
     standard deviation over seeds; ``homo_acc`` and ``loss_rec`` are the
     last logged values (a 10-iteration window), minutes are the wall time
-    of one pre-training run.
+    of one pre-training run.  ``family='siamese'``: the ConvNets have one
+    feature (the pooled last stage), and the loss columns are the final
+    ``loss_orig`` (the base method's loss; a plain MoCo v2 logs it as
+    ``loss``) and MixMask's ``loss_mix``.
     """
-    lines = [
-        '| method | seeds | kNN cls | kNN mean | linear cls | linear mean | '
-        'final homo_acc | final loss_rec | min / run |',
-        '|---|---|---|---|---|---|---|---|---|',
-    ]
+    if family == 'siamese':
+        lines = [
+            '| method | seeds | kNN | linear | final loss_orig | '
+            'final loss_mix | min / run |',
+            '|---|---|---|---|---|---|---|',
+        ]
+    else:
+        lines = [
+            '| method | seeds | kNN cls | kNN mean | linear cls | '
+            'linear mean | final homo_acc | final loss_rec | min / run |',
+            '|---|---|---|---|---|---|---|---|---|',
+        ]
     for record in summary:
         feats = record['features']
 
@@ -106,12 +123,24 @@ def write_table(summary: List[dict], path: str,
                 return format_cell(feats['pixels'][kind])
             return '–'
 
+        if family == 'siamese':
+            orig = record.get('loss_orig')
+            if not orig or orig[0] is None:
+                orig = record.get('loss')
+            cells = [
+                acc('mean', 'knn'), acc('mean', 'linear'),
+                format_cell(orig, 1., 3),
+                format_cell(record.get('loss_mix'), 1., 3)
+            ]
+        else:
+            cells = [
+                acc('cls', 'knn'), acc('mean', 'knn'), acc('cls', 'linear'),
+                acc('mean', 'linear'),
+                format_cell(record['homo_acc'], 1., 3),
+                format_cell(record['loss_rec'], 1., 3)
+            ]
         lines.append('| ' + ' | '.join([
-            record['label'], ', '.join(map(str, record['seeds'])),
-            acc('cls', 'knn'), acc('mean', 'knn'), acc('cls', 'linear'),
-            acc('mean', 'linear'),
-            format_cell(record['homo_acc'], 1., 3),
-            format_cell(record['loss_rec'], 1., 3),
+            record['label'], ', '.join(map(str, record['seeds'])), *cells,
             format_cell(record['minutes'], 1., 1)
         ]) + ' |')
     text = header + '\n'.join(lines) + '\n'
@@ -132,11 +161,11 @@ def curves(runs: List[dict], key: str) -> Dict[str, list]:
 def write_figure(runs: List[dict],
                  labels: Dict[str, str],
                  path: str,
-                 homo_acc_chance: Optional[float] = None,
-                 floors: Optional[Dict[str, float]] = None) -> str:
-    """kNN top-1 against epochs for every method (mean of seeds; cls
-    dashed, mean-pooled solid) and ``homo_acc`` against iterations for the
-    rows that log it (every seed).
+                 homo_acc_chance: Optional[float] = None) -> str:
+    """kNN top-1 of the per-epoch monitor against epochs for every method
+    (mean of seeds; mean-pooled solid, cls dashed; epoch 0 is the random
+    initialisation) and ``homo_acc`` against iterations for the rows that
+    log it (every seed).
 
     Args:
         runs (list[dict]): Run records with ``knn_curve`` (list of
@@ -146,7 +175,6 @@ def write_figure(runs: List[dict],
         path (str): PNG path.
         homo_acc_chance (float, optional): Chance level of ``homo_acc``,
             drawn as a dotted line.
-        floors (dict, optional): Label -> kNN top-1 drawn as grey lines.
 
     Returns:
         str: ``path``.
@@ -155,13 +183,13 @@ def write_figure(runs: List[dict],
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    fig, (ax_knn, ax_homo) = plt.subplots(1, 2, figsize=(13, 4.8))
+    fig, (ax_knn, ax_homo) = plt.subplots(1, 2, figsize=(13, 5))
     colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
     knn = curves(runs, 'knn_curve')
-    for i, (method, seed_curves) in enumerate(knn.items()):
-        colour = colours[i % len(colours)]
+    colour_of = {m: colours[i % len(colours)] for i, m in enumerate(knn)}
+    for method, seed_curves in knn.items():
+        epochs = sorted({p['epoch'] for c in seed_curves for p in c})
         for feature, style in (('mean', '-'), ('cls', '--')):
-            epochs = sorted({p['epoch'] for c in seed_curves for p in c})
             ys = []
             for epoch in epochs:
                 values = [
@@ -172,27 +200,26 @@ def write_figure(runs: List[dict],
             ax_knn.plot(
                 epochs, [100 * y for y in ys],
                 style,
-                color=colour,
+                color=colour_of[method],
                 marker='o',
                 markersize=3,
-                label=f'{labels.get(method, method)} ({feature})')
-    for j, (label, value) in enumerate((floors or {}).items()):
-        ax_knn.axhline(
-            100 * value, color='grey', linestyle=[':', '-.'][j % 2],
-            linewidth=1, label=label)
-    ax_knn.set_xlabel('epoch')
-    ax_knn.set_ylabel('kNN top-1 (%), monitor subset')
-    ax_knn.set_title('kNN accuracy during pre-training (mean of seeds)')
-    ax_knn.legend(fontsize=6.5, ncol=2)
+                label=labels.get(method, method) if feature == 'mean' else
+                None)
+    ax_knn.set_xlabel('epoch (0: random initialisation)')
+    ax_knn.set_ylabel('kNN top-1 (%) of the monitor subset')
+    ax_knn.set_title('kNN during pre-training, mean of seeds\n'
+                     '(solid: mean-pooled tokens, dashed: cls token)')
+    ax_knn.legend(fontsize=7)
     ax_knn.grid(alpha=.3)
 
     homo = curves(runs, 'homo_acc_curve')
-    for i, (method, seed_curves) in enumerate(knn.items()):
-        for k, curve in enumerate(homo.get(method, [])):
+    for method, seed_curves in homo.items():
+        for k, curve in enumerate(seed_curves):
             ax_homo.plot([p[0] for p in curve], [p[1] for p in curve],
-                         color=colours[i % len(colours)],
+                         color=colour_of.get(method, 'k'),
                          alpha=.8,
                          linewidth=1,
+                         marker='.' if len(curve) < 3 else None,
                          label=labels.get(method, method) if k == 0 else None)
     if homo_acc_chance is not None:
         ax_homo.axhline(
