@@ -64,14 +64,15 @@ def test_whole_chain_at_a_tiny_budget(tmp_path):
     """Data preparation, Runner pre-training of three rows, evaluation,
     floors, table, JSON and figure, on 512 training images."""
     work = tmp_path / 'proxy'
-    results = proxy.main([
-        '--quick', '--train-images', '512', '--eval-train-images', '2000',
-        '--eval-test-images', '1000', '--monitor-images', '500', '200',
+    argv = [
+        '--quick', '--train-images', '512', '--eval-train-images', '1000',
+        '--eval-test-images', '500', '--monitor-images', '1000', '500',
         '--methods', 'mae', 'mixedae', 'no-homo-attn', 'random-init',
         'raw-pixels', '--seeds', '0', '--work-dir',
         str(work), '--data-root',
         str(tmp_path / 'fmnist')
-    ])
+    ]
+    results = proxy.main(argv)
     with open(work / 'results.json') as f:
         saved = json.load(f)
     assert saved['settings']['epochs'] == 1
@@ -96,3 +97,24 @@ def test_whole_chain_at_a_tiny_budget(tmp_path):
     png = (work / 'figure.png').read_bytes()
     assert png[:8] == b'\x89PNG\r\n\x1a\n' and len(png) > 20000
     assert results['summary'][0]['method'] == 'mae'
+
+    # the final evaluation sees the model the Runner trained: on the same
+    # images as the last kNN monitor it gives the same accuracy (this
+    # catches e.g. a model built without the config's data preprocessor)
+    for method in ('mae', 'mixedae'):
+        final = {r['feature']: r['knn_top1'] for r in rows
+                 if r['method'] == method}
+        monitor = runs[method]['knn_curve'][-1]
+        for feature in ('cls', 'mean'):
+            assert abs(final[feature] - monitor[feature]) <= 0.002, method
+
+    # --evaluate-only: the same numbers again from the saved checkpoints,
+    # no pre-training
+    checkpoint = runs['mae']['checkpoint']
+    mtime = osp.getmtime(checkpoint)
+    again = proxy.main(argv + ['--evaluate-only'])
+    assert osp.getmtime(checkpoint) == mtime
+    assert [(r['method'], r['feature'], r['knn_top1']) for r in again['rows']
+            ] == [(r['method'], r['feature'], r['knn_top1']) for r in rows]
+    assert again['settings']['evaluate_only'] is True
+    assert again['runs'][0]['minutes'] == saved['runs'][0]['minutes']

@@ -99,6 +99,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'small models train faster as 2 one-thread processes than as one '
         'two-thread process)')
     parser.add_argument(
+        '--evaluate-only',
+        action='store_true',
+        help='evaluate the checkpoints an earlier run of the same rows left '
+        'in the work dir again (after a change of the evaluation), without '
+        'pre-training; the training records are kept')
+    parser.add_argument(
         '--work-dir',
         help='default work_dirs/proxy (siamese: work_dirs/proxy_siamese)')
     parser.add_argument(
@@ -303,6 +309,34 @@ def _segment_embedding_check(runs: list, rows: list) -> dict:
     return check
 
 
+def _previous_results(work_dir: str) -> dict:
+    """``work_dir/results.json`` of an earlier run."""
+    path = osp.join(work_dir, 'results.json')
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'--evaluate-only needs the results.json of an earlier run in '
+            f'{work_dir}; run tools/proxy.py without it first.')
+    with open(path) as f:
+        return json.load(f)
+
+
+def _finished_run(previous: dict, name: str, seed: int,
+                  work_dir: str) -> tuple:
+    """Config and training record of a run pre-trained earlier."""
+    from mmengine.config import Config
+    run = next((r for r in previous.get('runs', [])
+                if (r['method'], r['seed']) == (name, seed)), None)
+    config = osp.join(work_dir, 'config.py')
+    if run is None or not osp.isfile(run['checkpoint']) or not osp.isfile(
+            config):
+        raise FileNotFoundError(
+            f'no finished run of {name} seed {seed} in {work_dir} (its '
+            'config.py, checkpoint and results.json record); pre-train it '
+            'first (tools/proxy.py without --evaluate-only).')
+    trained = {k: run[k] for k in ('checkpoint', 'minutes', 'command')}
+    return Config.fromfile(config), trained
+
+
 def run_proxy(args: argparse.Namespace, argv: List[str]) -> dict:
     """Run every row; returns the ``results.json`` content."""
     from mmengine.logging import MMLogger
@@ -333,13 +367,19 @@ def run_proxy(args: argparse.Namespace, argv: List[str]) -> dict:
     if args.jobs > 1:
         torch.set_num_threads(1)  # the parent evaluates beside the jobs
 
+    previous = _previous_results(
+        args.work_dir) if args.evaluate_only else {}
+
     def pretrain_and_evaluate(index: int, name: str, seed: int) -> tuple:
         method = METHODS[name]
         update = progress.start_run(index, f'{name} seed {seed}')
-        cfg = proxy_config(method.config, args.epochs, seed, data_root,
-                           args.train_images, args.monitor_images)
         work_dir = osp.join(args.work_dir, f'{name}_seed{seed}')
-        trained = train_row(cfg, work_dir, update, threads)
+        if args.evaluate_only:
+            cfg, trained = _finished_run(previous, name, seed, work_dir)
+        else:
+            cfg = proxy_config(method.config, args.epochs, seed, data_root,
+                               args.train_images, args.monitor_images)
+            trained = train_row(cfg, work_dir, update, threads)
         model = build_model(cfg, trained['checkpoint'], seed)
         evaluated = [
             dict(method=name, label=method.label, seed=seed, **result)
@@ -394,6 +434,7 @@ def run_proxy(args: argparse.Namespace, argv: List[str]) -> dict:
         seeds=args.seeds,
         methods=args.methods,
         quick=args.quick,
+        evaluate_only=args.evaluate_only,
         jobs=args.jobs,
         threads_per_job=threads,
         train_images=args.train_images or 60000,
@@ -407,6 +448,11 @@ def run_proxy(args: argparse.Namespace, argv: List[str]) -> dict:
     results['started'] = datetime.datetime.fromtimestamp(started).isoformat(
         timespec='seconds')
     results['total_minutes'] = (time.time() - started) / 60
+    if args.evaluate_only:  # what the pre-training run took
+        results['pretraining'] = {
+            k: previous.get(k)
+            for k in ('started', 'total_minutes', 'environment')
+        }
     header = (f'Fashion-MNIST proxy ({args.family}), {args.epochs} epoch(s) '
               'per run, top-1 (%) on '
               f'{results["settings"]["eval_test_images"]} test images, mean '
