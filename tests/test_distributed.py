@@ -68,7 +68,9 @@ def test_resume_gives_every_rank_its_own_random_stream(tmp_path):
         [sys.executable, 'tests/ddp_resume.py', 'one', str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, env=env)
     assert run.returncode == 0, run.stderr[-3000:]
+    log = run.stdout + run.stderr
     assert 'holds the random-generator states of 2 process(es) and this ' \
-        'run has 1' in run.stdout + run.stderr
+        'run has 1' in log
+    assert 'from (seed=0, iter=2, rank=0)' in log
     a, b = masks('reseed_a'), masks('reseed_b')
     assert len(a) == 2 and all(torch.equal(x, y) for x, y in zip(a, b))

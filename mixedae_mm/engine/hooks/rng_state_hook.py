@@ -200,16 +200,21 @@ class RNGStateHook(Hook):
         if saved_world == world_size and states[rank] is not None:
             self._pending = states[rank]
             return
-        seed = 0 if runner.seed is None else runner.seed
+        # the runner sets its iteration and seed from the checkpoint only
+        # after this hook: read them from the checkpoint
+        meta = checkpoint['meta']
+        seed = meta.get('seed', runner.seed)
+        seed = 0 if seed is None else int(seed)
+        step = int(meta.get('iter', 0))
         self._reseed = int(np.random.SeedSequence(
-            [seed, runner.iter, rank]).generate_state(1)[0])
+            [seed, step, rank]).generate_state(1)[0])
         runner.logger.warning(
             f'The checkpoint holds the random-generator states of '
             f'{saved_world} process(es) and this run has {world_size} (or '
             f'rank {rank} has none): rank {rank} re-seeds its generators '
-            f'from (seed={seed}, iter={runner.iter}, rank={rank}). The run '
-            'is deterministic, but draws other mixing masks and '
-            'augmentations than an uninterrupted run.')
+            f'from (seed={seed}, iter={step}, rank={rank}). The run is '
+            'deterministic, but draws other mixing masks and augmentations '
+            'than an uninterrupted run.')
 
     def _restore(self) -> None:
         if self._pending is not None:
