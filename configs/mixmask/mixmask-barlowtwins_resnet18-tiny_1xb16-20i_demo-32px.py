@@ -1,5 +1,7 @@
 # A tiny MixMask-Barlow Twins for the CPU (tests, README): 32 px, a
 # 16-channel ResNet-18, a 128-d projector, 4x4 block masks.
+# BN1d instead of MMPretrain's default SyncBN: SyncBN needs GPUs when
+# several processes train (tools/dist_train.sh CONFIG 2 on CPUs).
 _base_ = ['./_base_/demo-32px.py']
 
 model = dict(
@@ -13,7 +15,8 @@ model = dict(
         num_layers=3,
         with_last_bn=False,
         with_last_bn_affine=False,
-        with_avg_pool=True),
+        with_avg_pool=True,
+        norm_cfg=dict(type='BN1d')),
     head=dict(
         type='LatentCrossCorrelationHead',
         in_channels=128,
