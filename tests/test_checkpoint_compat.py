@@ -134,6 +134,23 @@ def test_the_switch_loads_a_trusted_file(tmp_path, monkeypatch):
     assert load_local_checkpoint(path)['meta'] == Harmless(5)
 
 
+def test_torch_without_the_safe_globals_api_needs_the_switch(
+        tmp_path, monkeypatch):
+    """On a torch older than 2.6 (no safe-globals API) nothing is loaded
+    with weights_only=False unless the user opts in for a trusted file."""
+    from mixedae_mm.utils import TRUST_ENV, load_local_checkpoint
+    path = str(tmp_path / 'weights.pth')
+    torch.save({'w': torch.ones(2)}, path)
+    monkeypatch.delattr(torch.serialization,
+                        'get_unsafe_globals_in_checkpoint')
+    monkeypatch.delenv(TRUST_ENV, raising=False)
+    with pytest.raises(RuntimeError, match='torch >= 2.6') as err:
+        load_local_checkpoint(path)
+    assert f'{TRUST_ENV}=1' in str(err.value)
+    monkeypatch.setenv(TRUST_ENV, '1')
+    assert torch.equal(load_local_checkpoint(path)['w'], torch.ones(2))
+
+
 def test_allow_list_is_not_left_registered(trained):
     from mmengine.logging import HistoryBuffer
 

@@ -142,9 +142,18 @@ def load_local_checkpoint(filename: str,
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
     if not hasattr(torch.serialization, 'get_unsafe_globals_in_checkpoint'):
-        raise RuntimeError(
-            f'Loading {filename} safely needs torch >= 2.6 (the '
-            f'safe-globals API); this is torch {torch.__version__}.')
+        if not _trusted():
+            raise RuntimeError(
+                f'Loading {filename} safely needs torch >= 2.6 (the '
+                f'safe-globals API); this is torch {torch.__version__}. '
+                'Upgrade torch, or, only for a file you trust, set '
+                f'{TRUST_ENV}=1 to load it with weights_only=False.')
+        print_log(
+            f'{TRUST_ENV} is set and torch {torch.__version__} has no '
+            f'safe-globals API: loading {filename} with weights_only=False.',
+            logger='current', level=logging.WARNING)
+        return torch.load(
+            filename, map_location=map_location, weights_only=False)
     registered = torch.serialization.get_safe_globals()
     extra = [g for g in checkpoint_safe_globals() if g not in registered]
     with torch.serialization.safe_globals(extra):
