@@ -20,7 +20,9 @@ class MixedAE(BaseSelfSupervisor):
     groups of ``G = 1 / r`` images are mixed into one, encoded with
     homologous attention, unmixed and reconstructed as in MAE, with a
     homologous contrastive regulariser.  Logs ``loss_rec``, ``loss_hc`` and
-    ``homo_acc`` (the share of TopK-kept keys that are homologous).
+    ``homo_acc`` (the share of the TopK-kept keys, a query's own key left
+    out, that are homologous; chance is ``(N/G - 1) / (N - 1)``, about
+    ``1/G``).
     """
 
     def extract_feat(self, inputs: torch.Tensor):
