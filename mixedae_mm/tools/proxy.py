@@ -216,11 +216,11 @@ class _Progress:
         self.running: dict = {}
         self.lock = threading.Lock()
 
-    def start_run(self, index: int, name: str) -> Callable[[dict], None]:
+    def start_run(self, index: int, name: str,
+                  what: str = 'pre-training') -> Callable[[dict], None]:
         with self.lock:
             self.running[index] = dict(name=name, done=0., last=0.)
-        print(f'[proxy {index}/{self.total}] {name}: pre-training ...',
-              flush=True)
+        print(f'[proxy {index}/{self.total}] {name}: {what} ...', flush=True)
         return lambda state: self.update(index, state)
 
     def update(self, index: int, state: dict) -> None:
@@ -372,7 +372,9 @@ def run_proxy(args: argparse.Namespace, argv: List[str]) -> dict:
 
     def pretrain_and_evaluate(index: int, name: str, seed: int) -> tuple:
         method = METHODS[name]
-        update = progress.start_run(index, f'{name} seed {seed}')
+        update = progress.start_run(
+            index, f'{name} seed {seed}',
+            'evaluating' if args.evaluate_only else 'pre-training')
         work_dir = osp.join(args.work_dir, f'{name}_seed{seed}')
         if args.evaluate_only:
             cfg, trained = _finished_run(previous, name, seed, work_dir)
