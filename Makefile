@@ -2,7 +2,7 @@
 #   make demo   set up the environment (once), pre-train a tiny MixedAE on
 #               the CPU and draw its reconstruction
 #   make test   set up the environment (once) and run the test suite
-# Evidence that it learns (README, "Does it learn?"):
+# Evidence that it learns (docs/proxy.md, "Does it learn?"):
 #   make proxy        pre-train and evaluate every proxy row on Fashion-MNIST
 #   make proxy-quick  the same chain in a few minutes (says little)
 PYTHON := .venv/bin/python
