@@ -26,7 +26,7 @@ def test_forward_shapes_and_homo_acc():
 
 
 def test_state_dict_loads_strictly_into_vision_transformer():
-    model = _backbone()
+    model = _backbone(segment_embed=True)
     vit = VisionTransformer(arch=TINY, img_size=32, patch_size=8,
                             out_type='raw')
     state = model.state_dict()
@@ -41,15 +41,16 @@ def test_state_dict_loads_strictly_into_vision_transformer():
     torch.testing.assert_close(model(x, mask=None)[0], vit(x)[0])
 
 
-def test_without_segment_embedding_the_whole_state_dict_is_a_vit():
-    model = _backbone(segment_embed=False)
+def test_by_default_the_whole_state_dict_is_a_vit():
+    model = _backbone()
+    assert model.segment_embed is None
     vit = VisionTransformer(arch=TINY, img_size=32, patch_size=8)
     vit.load_state_dict(model.state_dict(), strict=True)
     assert model.pretrain_only_keys() == []
 
 
 def test_segment_embedding_is_added_by_source():
-    model = _backbone(homo_attn_layers=())
+    model = _backbone(homo_attn_layers=(), segment_embed=True)
     mask = torch.tensor([[0, 1, 2, 3] * 4] * 2)
     x = torch.randn(8, 3, 32, 32)
     captured = []

@@ -29,7 +29,10 @@ def _checkpoint(tmp_path, arch, img_size, patch_size):
     """A pre-training checkpoint whose encoder has no two equal weights:
     every tensor (norms included) is perturbed, so swapped names show."""
     torch.manual_seed(0)
-    encoder = MixedAEViT(arch=arch, img_size=img_size, patch_size=patch_size)
+    # a checkpoint of the ablation with a segment embedding: the export
+    # must drop it
+    encoder = MixedAEViT(arch=arch, img_size=img_size, patch_size=patch_size,
+                         segment_embed=True)
     encoder.init_weights()
     with torch.no_grad():
         for param in encoder.parameters():

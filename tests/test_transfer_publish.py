@@ -16,7 +16,9 @@ TINY = dict(embed_dims=64, num_layers=2, num_heads=4, feedforward_channels=128)
 @pytest.fixture
 def pretraining_checkpoint(tmp_path):
     torch.manual_seed(0)
-    encoder = MixedAEViT(arch=TINY, img_size=32, patch_size=8)
+    # the ablation with a segment embedding: publishing must drop it
+    encoder = MixedAEViT(arch=TINY, img_size=32, patch_size=8,
+                         segment_embed=True)
     encoder.init_weights()
     state = {f'backbone.{k}': v for k, v in encoder.state_dict().items()}
     state['neck.mask_token'] = torch.zeros(1, 1, 8)

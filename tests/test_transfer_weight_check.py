@@ -19,7 +19,9 @@ TINY = dict(embed_dims=64, num_layers=2, num_heads=4, feedforward_channels=128)
 def _pretraining_checkpoint(path, arch=TINY, patch_size=8):
     """A MixedAE pre-training checkpoint as mmengine's Runner writes it."""
     torch.manual_seed(0)
-    encoder = MixedAEViT(arch=arch, img_size=32, patch_size=patch_size)
+    # the ablation with a segment embedding (a key the check must allow)
+    encoder = MixedAEViT(arch=arch, img_size=32, patch_size=patch_size,
+                         segment_embed=True)
     encoder.init_weights()
     state = {f'backbone.{k}': v for k, v in encoder.state_dict().items()}
     state['neck.decoder_embed.weight'] = torch.zeros(2, 2)

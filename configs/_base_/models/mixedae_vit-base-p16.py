@@ -8,7 +8,9 @@ model = dict(
         mixing_ratio=0.25,  # r: each of G = 1/r = 4 images shows 25%
         homo_attn_layers=None,  # None: all layers; (): naive mixing
         topk=None,  # None: r * N patch keys per query (+ the cls key)
-        segment_embed=True),
+        # no source information enters the encoder (True: the ablation
+        # '+ segment embedding', a shortcut; docs/proxy.md)
+        segment_embed=False),
     neck=dict(
         type='MixedAEPretrainDecoder',
         patch_size=16,

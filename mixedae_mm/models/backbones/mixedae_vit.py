@@ -22,9 +22,9 @@ class MixedAEViT(MAEViT):
     each position of the mixed image shows the patch of exactly one source
     (a symmetric random mixing mask, fresh every step), so the encoder sees
     ``B / G`` sequences of ``N`` tokens -- the token count of MAE with mask
-    ratio ``1 - r``.  A learnable segment embedding tells each token which
-    source it came from, and the layers in ``homo_attn_layers`` use
-    :class:`HomologousAttention`.
+    ratio ``1 - r``.  Nothing tells the encoder which source a token came
+    from (it has to find out: homologous recognition); the layers in
+    ``homo_attn_layers`` use :class:`HomologousAttention`.
 
     Without a mixing mask (``forward(x, mask=None)``) it is mmpretrain's
     ``VisionTransformer``; its weights (all but :attr:`pretrain_only_keys`)
@@ -45,7 +45,10 @@ class MixedAEViT(MAEViT):
         topk (int, optional): Patch keys kept per query by homologous
             attention, in ``[1, N]``; None means ``r * N``.
         segment_embed (bool): Add a learnable embedding of the source index
-            to every token. Defaults to True.
+            to every token before the encoder.  Defaults to False: it tells
+            the encoder each token's source, a shortcut that the homologous
+            contrastive loss collapses onto (measured in ``docs/proxy.md``);
+            True is kept as the ablation that shows it.
         drop_rate (float): Dropout rate. Defaults to 0.
         drop_path_rate (float): Stochastic depth rate. Defaults to 0.
         norm_cfg (dict): Normalisation layer config.
@@ -67,7 +70,7 @@ class MixedAEViT(MAEViT):
                  mixing_ratio: float = 0.25,
                  homo_attn_layers: Optional[Sequence[int]] = None,
                  topk: Optional[int] = None,
-                 segment_embed: bool = True,
+                 segment_embed: bool = False,
                  drop_rate: float = 0.,
                  drop_path_rate: float = 0.,
                  norm_cfg: dict = dict(type='LN', eps=1e-6),
@@ -130,7 +133,14 @@ class MixedAEViT(MAEViT):
                                   layer_cfgs: Union[dict, Sequence[dict]]
                                   ) -> None:
         """Rebuild the chosen layers with homologous attention, with the
-        same settings ``VisionTransformer`` gave them."""
+        same settings ``VisionTransformer`` gave them.
+
+        The new layers are built with the global random generators forked,
+        so building them draws nothing: with the same seed, MAE, MixedAE and
+        every ablation of the same architecture reach ``init_weights`` in
+        the same generator state and start from bit-identical encoder
+        weights (``init_weights`` overwrites what construction drew).
+        """
         if isinstance(layer_cfgs, dict):
             layer_cfgs = [layer_cfgs] * self.num_layers
         dpr = np.linspace(0, drop_path_rate, self.num_layers)
@@ -143,8 +153,9 @@ class MixedAEViT(MAEViT):
                 drop_path_rate=dpr[i],
                 **common_cfg)
             cfg.update(layer_cfgs[i])
-            self.layers[i] = HomologousTransformerEncoderLayer(
-                topk=self.topk, **cfg)
+            with torch.random.fork_rng(devices=[]):
+                self.layers[i] = HomologousTransformerEncoderLayer(
+                    topk=self.topk, **cfg)
 
     def init_weights(self) -> None:
         """Initialise as MAE does, and the segment embeddings."""
