@@ -1,4 +1,6 @@
+import pytest
 import torch
+from test_contrastive_loss import reference_loss
 
 from mixedae_mm.models import MixedAEPretrainDecoder, MixedAEPretrainHead
 from mixedae_mm.models.utils import random_mixing_mask, source_visibility
@@ -58,8 +60,10 @@ def test_head_adds_contrastive_loss_when_configured():
         patch_size=4)
     imgs = torch.randn(4, 3, 8, 8)
     mask = torch.tensor([[0, 1, 2, 3]])
+    features, ids = torch.randn(1, 4, 8), torch.tensor([[0, 0, 1, 1]])
     losses = head.loss(torch.randn(4, 4, 48), imgs,
-                       ~source_visibility(mask, 4), torch.randn(1, 4, 8),
-                       torch.tensor([[0, 0, 1, 1]]))
+                       ~source_visibility(mask, 4), features, ids)
     assert set(losses) == {'loss_rec', 'loss_hc'}
-    assert torch.isfinite(losses['loss_hc'])
+    # the loss of the features and ids it was given, times loss_weight
+    assert losses['loss_hc'].item() == pytest.approx(
+        0.5 * reference_loss(features, ids, 0.25), rel=1e-5)

@@ -1,24 +1,40 @@
-"""The fast homologous attention and contrastive loss against the plain
-autograd formulations they replaced (kept here only, as references)."""
+"""The fast homologous attention and contrastive loss against plain
+autograd formulations written here (independent references: a sort-based
+TopK and a softmax over ``-inf``-masked logits)."""
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from mixedae_mm.models.losses import HomologousContrastiveLoss
-from mixedae_mm.models.utils import HomologousAttention, topk_keep_mask
+from mixedae_mm.models.utils import HomologousAttention
 
 L_PATCHES = 16
 
 
+def sorted_topk_keep(scores: torch.Tensor, topk: int) -> torch.Tensor:
+    """Keep, per row, the cls column and every patch key scoring at least
+    the ``topk``-th largest patch score (found by sorting the row; ties at
+    the threshold are all kept)."""
+    patch = scores[..., 1:]
+    threshold = patch.sort(dim=-1, descending=True).values[..., topk - 1:topk]
+    keep = torch.ones_like(scores, dtype=torch.bool)
+    keep[..., 1:] = patch >= threshold
+    return keep
+
+
 def reference_attention(attn: HomologousAttention, x: torch.Tensor):
-    """TopK attention with autograd through a stored probability matrix."""
+    """TopK attention with autograd through a stored probability matrix:
+    ``softmax(q k^T / sqrt(d))`` with the dropped keys set to ``-inf``."""
     B, L, C = x.shape
-    qkv = attn.qkv(x).reshape(B, L, 3, attn.num_heads,
-                              C // attn.num_heads).permute(2, 0, 3, 1, 4)
-    q, k, v = qkv.unbind(0)
-    scores = (q * attn.head_dims**-0.5) @ k.transpose(-2, -1)
-    keep = topk_keep_mask(scores, attn.topk, attn.num_extra_tokens)
-    probs = scores.masked_fill(~keep, float('-inf')).softmax(-1)
+    d = C // attn.num_heads
+    qkv = attn.qkv(x).reshape(B, L, 3, attn.num_heads, d)
+    q, k, v = (qkv[:, :, i].transpose(1, 2) for i in range(3))
+    scores = q @ k.transpose(-2, -1) / math.sqrt(d)
+    keep = sorted_topk_keep(scores.detach(), attn.topk)
+    probs = torch.softmax(
+        torch.where(keep, scores, torch.full_like(scores, -math.inf)), -1)
     out = (probs @ v).transpose(1, 2).reshape(B, L, C)
     return attn.proj(out)
 
