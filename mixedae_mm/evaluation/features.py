@@ -40,7 +40,9 @@ def pool_features(out: torch.Tensor,
     pooled = {}
     for name in features:
         if name == 'cls':
-            pooled[name] = out[:, 0].float()
+            # a copy: a view would keep the whole (B, 1 + N, D) output
+            # alive as long as the feature (65x its size at N = 64)
+            pooled[name] = out[:, 0].float().clone()
         elif name == 'mean':
             pooled[name] = out[:, 1:].float().mean(dim=1)
         else:

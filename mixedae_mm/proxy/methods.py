@@ -5,14 +5,15 @@ from typing import Dict, Sequence, Tuple
 __all__ = ['ProxyMethod', 'METHODS', 'FLOORS', 'FAMILIES', 'in_family',
            'seeds_for']
 
-_VIT = 'vit-proxy-p4_1xb256-coslr-3e_fashion-mnist-32px.py'
+_VIT = 'vit-proxy-p4_1xb256-coslr-8e_fashion-mnist-32px.py'
 _DIR = 'configs/mixedae/proxy/'
 _RESNET = 'resnet18-proxy_1xb256-coslr-2e_fashion-mnist-32px.py'
 _SIAMESE_DIR = 'configs/mixmask/proxy/'
 
-#: ``tools/proxy.py --family``: the masked / mixed autoencoders (ViTs) and
-#: the Siamese ConvNets (MoCo v2 +- MixMask)
-FAMILIES = ('mae', 'siamese')
+#: ``tools/proxy.py --family``: the masked / mixed autoencoders (ViTs: the
+#: main rows, and the single ablations as a second command that adds to the
+#: same table) and the Siamese ConvNets (MoCo v2 +- MixMask)
+FAMILIES = ('mae', 'ablations', 'siamese')
 
 
 @dataclass(frozen=True)
@@ -23,13 +24,14 @@ class ProxyMethod:
         name (str): Key used on the command line (``--methods``).
         label (str): Name in the table and the figure.
         config (str): Config path, relative to the repository root.
-        main (bool): A main row (all seeds) rather than a single ablation
-            (the first seed only).
+        main (bool): A main row (all seeds) rather than an ablation (the
+            first two seeds).
         features (tuple): Features evaluated (``'cls'``, ``'mean'``; a
             ConvNet has only ``'mean'``, its pooled last stage).
-        family (str): ``'mae'`` for the masked/mixed autoencoders,
+        family (str): ``'mae'`` for the main rows of the masked / mixed
+            autoencoders, ``'ablations'`` for MixedAE's single ablations,
             ``'siamese'`` for the Siamese ConvNets, ``'any'`` for a floor
-            of both.
+            of every family.
     """
     name: str
     label: str
@@ -46,13 +48,15 @@ METHODS: Dict[str, ProxyMethod] = {
         ProxyMethod('mixedae', 'MixedAE', _DIR + 'mixedae_' + _VIT),
         ProxyMethod('naive-mixing', 'naive mixing',
                     _DIR + 'mixedae-naive-mixing_' + _VIT),
-        ProxyMethod('no-segment-embed', 'MixedAE - segment embedding',
-                    _DIR + 'mixedae-no-segment-embed_' + _VIT, main=False),
         ProxyMethod('no-homo-attn', 'MixedAE - homologous attention',
-                    _DIR + 'mixedae-no-homo-attn_' + _VIT, main=False),
+                    _DIR + 'mixedae-no-homo-attn_' + _VIT, main=False,
+                    family='ablations'),
         ProxyMethod('no-homo-contrastive', 'MixedAE - homologous contrastive',
                     _DIR + 'mixedae-no-homo-contrastive_' + _VIT,
-                    main=False),
+                    main=False, family='ablations'),
+        ProxyMethod('segment-embed', 'MixedAE + segment embedding',
+                    _DIR + 'mixedae-segment-embed_' + _VIT, main=False,
+                    family='ablations'),
         ProxyMethod('mocov2', 'MoCo v2', _SIAMESE_DIR + 'mocov2_' + _RESNET,
                     features=('mean', ), family='siamese'),
         ProxyMethod('mixmask-mocov2', 'MoCo v2 + MixMask',
@@ -82,8 +86,10 @@ def in_family(method: ProxyMethod, family: str) -> bool:
 
 
 def seeds_for(method: ProxyMethod, seeds: Sequence[int]) -> list:
-    """Main rows and the random-init floor run every seed; the single
-    ablations and the (deterministic) raw pixels only the first."""
-    if method.main and method.name != 'raw-pixels':
+    """Main rows and the random-init floors run every seed; the single
+    ablations the first two; the (deterministic) raw pixels the first."""
+    if method.name == 'raw-pixels':
+        return list(seeds[:1])
+    if method.main:
         return list(seeds)
-    return list(seeds[:1])
+    return list(seeds[:2])

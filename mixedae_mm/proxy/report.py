@@ -21,22 +21,28 @@ def mean_std(values: Sequence[float]) -> tuple:
     return mean, math.sqrt(var)
 
 
-def summarise(rows: List[dict], runs: List[dict],
-              order: Sequence[str]) -> List[dict]:
-    """One record per method: accuracies of every feature over seeds, and
-    the runs' final ``homo_acc`` / ``loss_rec`` (MixMask: ``loss`` /
+def summarise(rows: List[dict],
+              runs: List[dict],
+              order: Sequence[str],
+              finetune: Sequence[dict] = ()) -> List[dict]:
+    """One record per method: accuracies of every feature over seeds, the
+    fine-tuning top-1 per number of labels, and the runs' final
+    ``homo_acc`` / ``loss_rec`` / ``loss_hc`` (MixMask: ``loss`` /
     ``loss_orig`` / ``loss_mix``) and minutes.
 
     Args:
         rows (list[dict]): ``results.json`` rows (method, seed, feature,
-            knn_top1, linear_top1).
+            knn_top1, linear_top1, optionally lowshot_knn_top1).
         runs (list[dict]): One record per pre-training run (method, seed,
             minutes, final dict).
         order (Sequence[str]): Methods in table order.
+        finetune (Sequence[dict]): Fine-tuning results (method, seed,
+            labels, top1).
 
     Returns:
         list[dict]: ``method``, ``label``, ``seeds``, ``features`` (feature
-        -> knn/linear mean and std), ``homo_acc``, ``loss_rec``, ``loss``,
+        -> knn/lowshot/linear mean and std), ``finetune`` (labels -> mean
+        and std), ``homo_acc``, ``loss_rec``, ``loss_hc``, ``loss``,
         ``loss_orig``, ``loss_mix``, ``minutes`` (each a (mean, std) pair).
     """
     by_method = defaultdict(list)
@@ -55,7 +61,13 @@ def summarise(rows: List[dict], runs: List[dict],
             chosen = [r for r in method_rows if r['feature'] == feature]
             features[feature] = dict(
                 knn=mean_std([r['knn_top1'] for r in chosen]),
+                lowshot=mean_std(
+                    [r.get('lowshot_knn_top1') for r in chosen]),
                 linear=mean_std([r['linear_top1'] for r in chosen]))
+        tuned = defaultdict(list)
+        for result in finetune:
+            if result['method'] == method:
+                tuned[result['labels']].append(result['top1'])
         method_runs = runs_by_method.get(method, [])
         summary.append(
             dict(
@@ -63,10 +75,16 @@ def summarise(rows: List[dict], runs: List[dict],
                 label=method_rows[0].get('label', method),
                 seeds=sorted({r['seed'] for r in method_rows}),
                 features=features,
+                finetune={
+                    labels: mean_std(values)
+                    for labels, values in sorted(tuned.items())
+                },
                 homo_acc=mean_std(
                     [r['final'].get('homo_acc') for r in method_runs]),
                 loss_rec=mean_std(
                     [r['final'].get('loss_rec') for r in method_runs]),
+                loss_hc=mean_std(
+                    [r['final'].get('loss_hc') for r in method_runs]),
                 loss=mean_std(
                     [r['final'].get('loss') for r in method_runs]),
                 loss_orig=mean_std(
@@ -93,34 +111,36 @@ def write_table(summary: List[dict], path: str,
                 header: str = '', family: str = 'mae') -> str:
     """Write the Markdown table; returns its text.
 
-    Accuracies are top-1 in % on the 10,000 test images, mean ± sample
-    standard deviation over seeds; ``homo_acc`` and ``loss_rec`` are the
-    last logged values (a 10-iteration window), minutes are the wall time
-    of one pre-training run.  ``family='siamese'``: the ConvNets have one
-    feature (the pooled last stage), and the loss columns are the final
+    Accuracies are top-1 in % on the test images, mean ± sample standard
+    deviation over seeds: fine-tuning on each number of labels, kNN (full
+    bank), low-shot kNN (10 labels a class) and linear probe of the frozen
+    encoder; ``homo_acc``, ``loss_hc`` and ``loss_rec`` are the last logged
+    values (a 10-iteration window), minutes the wall time of one
+    pre-training run.  ``family='siamese'``: the ConvNets have one feature
+    (the pooled last stage), and the loss columns are the final
     ``loss_orig`` (the base method's loss; a plain MoCo v2 logs it as
     ``loss``) and MixMask's ``loss_mix``.
     """
+    labels = sorted({n for r in summary for n in r.get('finetune', {})})
     if family == 'siamese':
-        lines = [
-            '| method | seeds | kNN | linear | final loss_orig | '
-            'final loss_mix | min / run |',
-            '|---|---|---|---|---|---|---|',
-        ]
+        names = ['kNN', 'low-shot kNN', 'linear', 'final loss_orig',
+                 'final loss_mix']
     else:
-        lines = [
-            '| method | seeds | kNN cls | kNN mean | linear cls | '
-            'linear mean | final homo_acc | final loss_rec | min / run |',
-            '|---|---|---|---|---|---|---|---|---|',
+        names = [f'fine-tune {n} labels' for n in labels] + [
+            'kNN cls', 'kNN mean', 'low-shot kNN mean', 'linear cls',
+            'linear mean', 'final homo_acc', 'final loss_hc',
+            'final loss_rec'
         ]
+    names = ['method', 'seeds'] + names + ['min / run']
+    lines = ['| ' + ' | '.join(names) + ' |', '|---' * len(names) + '|']
     for record in summary:
         feats = record['features']
 
         def acc(feature, kind):
             if feature in feats:
-                return format_cell(feats[feature][kind])
+                return format_cell(feats[feature].get(kind))
             if 'pixels' in feats:
-                return format_cell(feats['pixels'][kind])
+                return format_cell(feats['pixels'].get(kind))
             return '–'
 
         if family == 'siamese':
@@ -128,15 +148,19 @@ def write_table(summary: List[dict], path: str,
             if not orig or orig[0] is None:
                 orig = record.get('loss')
             cells = [
-                acc('mean', 'knn'), acc('mean', 'linear'),
+                acc('mean', 'knn'), acc('mean', 'lowshot'),
+                acc('mean', 'linear'),
                 format_cell(orig, 1., 3),
                 format_cell(record.get('loss_mix'), 1., 3)
             ]
         else:
-            cells = [
-                acc('cls', 'knn'), acc('mean', 'knn'), acc('cls', 'linear'),
+            tuned = record.get('finetune', {})
+            cells = [format_cell(tuned.get(n)) for n in labels] + [
+                acc('cls', 'knn'), acc('mean', 'knn'),
+                acc('mean', 'lowshot'), acc('cls', 'linear'),
                 acc('mean', 'linear'),
                 format_cell(record['homo_acc'], 1., 3),
+                format_cell(record.get('loss_hc'), 1., 3),
                 format_cell(record['loss_rec'], 1., 3)
             ]
         lines.append('| ' + ' | '.join([
@@ -158,23 +182,40 @@ def curves(runs: List[dict], key: str) -> Dict[str, list]:
     return out
 
 
+def _mean_curve(seed_curves: List[list]) -> tuple:
+    """Steps and the mean over seeds of ``[step, value]`` curves (the steps
+    every seed logged)."""
+    steps = sorted(set.intersection(*[{p[0] for p in c}
+                                      for c in seed_curves]))
+    values = [
+        sum(dict(map(tuple, c))[step] for c in seed_curves) / len(seed_curves)
+        for step in steps
+    ]
+    return steps, values
+
+
 def write_figure(runs: List[dict],
                  labels: Dict[str, str],
                  path: str,
-                 homo_acc_chance: Optional[float] = None) -> str:
-    """kNN top-1 of the per-epoch monitor against epochs for every method
-    (mean of seeds; mean-pooled solid, cls dashed; epoch 0 is the random
-    initialisation) and ``homo_acc`` against iterations for the rows that
-    log it (every seed).
+                 homo_acc_chance: Optional[float] = None,
+                 summary: Optional[List[dict]] = None) -> str:
+    """Four panels: (a) kNN top-1 of the per-epoch monitor against epochs
+    for every method (mean of seeds; mean-pooled solid, cls dashed; epoch 0
+    is the initialisation), (b) ``homo_acc`` and (c) ``loss_hc`` against
+    iterations for the rows that log them (mean of seeds, thick; every
+    seed, thin), (d) fine-tuning top-1 per method and number of labels
+    (mean and std over seeds).
 
     Args:
         runs (list[dict]): Run records with ``knn_curve`` (list of
-            ``dict(epoch, cls, mean)``) and ``homo_acc_curve`` (list of
-            ``[iter, value]``).
+            ``dict(epoch, cls, mean)``), ``homo_acc_curve`` and
+            ``loss_hc_curve`` (lists of ``[iter, value]``).
         labels (dict): Method -> label.
         path (str): PNG path.
         homo_acc_chance (float, optional): Chance level of ``homo_acc``,
             drawn as a dotted line.
+        summary (list[dict], optional): :func:`summarise` records, for the
+            fine-tuning panel.
 
     Returns:
         str: ``path``.
@@ -183,10 +224,13 @@ def write_figure(runs: List[dict],
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    fig, (ax_knn, ax_homo) = plt.subplots(1, 2, figsize=(13, 5))
+    fig, axes = plt.subplots(2, 2, figsize=(14, 10))
+    ax_knn, ax_homo, ax_hc, ax_ft = axes.flat
     colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
+    methods = list(dict.fromkeys(
+        [r['method'] for r in runs] + [r['method'] for r in summary or []]))
+    colour_of = {m: colours[i % len(colours)] for i, m in enumerate(methods)}
     knn = curves(runs, 'knn_curve')
-    colour_of = {m: colours[i % len(colours)] for i, m in enumerate(knn)}
     for method, seed_curves in knn.items():
         epochs = sorted({p['epoch'] for c in seed_curves for p in c})
         for feature, style in (('mean', '-'), ('cls', '--')):
@@ -205,32 +249,62 @@ def write_figure(runs: List[dict],
                 markersize=3,
                 label=labels.get(method, method) if feature == 'mean' else
                 None)
-    ax_knn.set_xlabel('epoch (0: random initialisation)')
+    ax_knn.set_xlabel('epoch (0: initialisation, the same for every row)')
     ax_knn.set_ylabel('kNN top-1 (%) of the monitor subset')
-    ax_knn.set_title('kNN during pre-training, mean of seeds\n'
+    ax_knn.set_title('(a) kNN during pre-training, mean of seeds\n'
                      '(solid: mean-pooled tokens, dashed: cls token)')
-    ax_knn.legend(fontsize=7)
-    ax_knn.grid(alpha=.3)
 
-    homo = curves(runs, 'homo_acc_curve')
-    for method, seed_curves in homo.items():
-        for k, curve in enumerate(seed_curves):
-            ax_homo.plot([p[0] for p in curve], [p[1] for p in curve],
-                         color=colour_of.get(method, 'k'),
-                         alpha=.8,
-                         linewidth=1,
-                         marker='.' if len(curve) < 3 else None,
-                         label=labels.get(method, method) if k == 0 else None)
+    for ax, key, name in ((ax_homo, 'homo_acc_curve', 'homo_acc'),
+                          (ax_hc, 'loss_hc_curve', 'loss_hc (logged, x λ)')):
+        for method, seed_curves in curves(runs, key).items():
+            for curve in seed_curves:
+                ax.plot([p[0] for p in curve], [p[1] for p in curve],
+                        color=colour_of[method], alpha=.35, linewidth=.7)
+            steps, values = _mean_curve(seed_curves)
+            ax.plot(steps, values, color=colour_of[method], linewidth=2,
+                    marker='o' if len(steps) < 3 else None,
+                    label=f'{labels.get(method, method)} '
+                    f'({len(seed_curves)} seeds)')
+        ax.set_xlabel('iteration')
+        ax.set_ylabel(name)
     if homo_acc_chance is not None:
         ax_homo.axhline(
             homo_acc_chance, color='grey', linestyle=':',
             label=f'chance ({homo_acc_chance:.3f})')
-    ax_homo.set_xlabel('iteration')
-    ax_homo.set_ylabel('homo_acc')
-    ax_homo.set_title('homologous recognition accuracy (every seed)')
-    ax_homo.legend(fontsize=7)
-    ax_homo.grid(alpha=.3)
+    ax_homo.set_title('(b) homologous recognition accuracy\n'
+                      '(share of TopK-kept keys of the query\'s own image)')
+    ax_hc.set_title('(c) homologous contrastive loss')
+
+    tuned = [r for r in summary or [] if r.get('finetune')]
+    counts = sorted({n for r in tuned for n in r['finetune']})
+    width = .8 / max(1, len(counts))
+    for k, count in enumerate(counts):
+        xs, means, stds = [], [], []
+        for i, record in enumerate(tuned):
+            mean, std = record['finetune'].get(count, (None, None))
+            if mean is not None:
+                xs.append(i + (k - (len(counts) - 1) / 2) * width)
+                means.append(100 * mean)
+                stds.append(100 * (std or 0))
+        ax_ft.bar(xs, means, width, yerr=stds, capsize=3,
+                  label=f'{count} labels')
+    ax_ft.set_xticks(range(len(tuned)))
+    ax_ft.set_xticklabels([labels.get(r['method'], r['method'])
+                           for r in tuned], rotation=20, ha='right',
+                          fontsize=7)
+    if tuned:
+        low = min(100 * m for r in tuned for m, _ in r['finetune'].values())
+        ax_ft.set_ylim(max(0, low - 10), None)
+    ax_ft.set_ylabel('test top-1 (%)')
+    ax_ft.set_title('(d) fine-tuned end to end (mean ± std over seeds)')
+    for ax in axes.flat:
+        if ax.has_data():
+            ax.legend(fontsize=7)
+        else:
+            ax.text(.5, .5, 'not logged by these rows', ha='center',
+                    transform=ax.transAxes)
+        ax.grid(alpha=.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -3,27 +3,29 @@ import json
 import os
 import os.path as osp
 import re
-import subprocess
 import sys
+import threading
 import time
-from collections import deque
-from typing import Callable, Dict, Optional, Sequence
+from typing import Callable, Dict, Iterable, Optional, Sequence
 
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, load_checkpoint
-from mmpretrain.registry import MODELS
+from mmpretrain.registry import DATASETS, MODELS
 
-from ..evaluation import extract_features, knn_top1, linear_probe_top1
+from ..evaluation import (extract_features, knn_top1, linear_probe_top1,
+                          lowshot_knn_top1)
+from .child import run_child
 from .methods import ProxyMethod
 
 __all__ = [
-    'ROOT', 'proxy_config', 'train_row', 'ProxyData', 'build_model',
-    'evaluate_row', 'read_scalars'
+    'ROOT', 'proxy_config', 'train_row', 'child_env', 'ProxyData',
+    'build_model', 'evaluate_row', 'read_scalars'
 ]
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+_INIT_LOCK = threading.Lock()
 _PROGRESS = re.compile(r'Epoch\(train\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\]')
 _ETA = re.compile(r'eta: (\S+)')
 
@@ -103,7 +105,8 @@ def train_row(cfg: Config,
     The config is dumped to ``work_dir/config.py`` (the exact run, to rerun
     by hand), the child's output goes to ``work_dir/train.log``, and
     ``progress`` is called with the epoch / iteration / ETA the Runner
-    logs.
+    logs.  A run that stopped part-way (its ``last_checkpoint`` is in
+    ``work_dir``) continues from its last saved epoch (``--resume``).
 
     Args:
         cfg (Config): From :func:`proxy_config`.
@@ -114,7 +117,8 @@ def train_row(cfg: Config,
             (``OMP_NUM_THREADS``); its default when None.
 
     Returns:
-        dict: ``checkpoint`` (path), ``minutes`` (wall time), ``command``.
+        dict: ``checkpoint`` (path), ``minutes`` (wall time of this call),
+        ``command``, ``resumed`` and ``peak_rss_mib`` (of the child).
     """
     os.makedirs(work_dir, exist_ok=True)
     config_path = osp.join(work_dir, 'config.py')
@@ -124,47 +128,49 @@ def train_row(cfg: Config,
         osp.join(ROOT, 'tools', 'train.py'), config_path, '--work-dir',
         work_dir
     ]
+    resumed = osp.isfile(osp.join(work_dir, 'last_checkpoint'))
+    if resumed:
+        command.append('--resume')
     max_epochs = cfg.train_cfg.max_epochs
+
+    def on_line(line: str) -> None:
+        match = _PROGRESS.search(line)
+        if match and progress is not None:
+            eta = _ETA.search(line)
+            progress(
+                dict(
+                    epoch=int(match.group(1)),
+                    max_epochs=max_epochs,
+                    iter=int(match.group(2)),
+                    iters_per_epoch=int(match.group(3)),
+                    eta=eta.group(1) if eta else None))
+
     start = time.time()
-    tail = deque(maxlen=40)
-    env = dict(os.environ)
-    if threads is not None:
-        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    with open(osp.join(work_dir, 'train.log'), 'w') as log:
-        child = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            bufsize=1)
-        for line in child.stdout:
-            log.write(line)
-            tail.append(line)
-            match = _PROGRESS.search(line)
-            if match and progress is not None:
-                eta = _ETA.search(line)
-                progress(
-                    dict(
-                        epoch=int(match.group(1)),
-                        max_epochs=max_epochs,
-                        iter=int(match.group(2)),
-                        iters_per_epoch=int(match.group(3)),
-                        eta=eta.group(1) if eta else None))
-        returncode = child.wait()
+    returncode, peak, tail = run_child(command,
+                                       osp.join(work_dir, 'train.log'), ROOT,
+                                       child_env(threads), on_line)
     if returncode:
         raise RuntimeError(
             f'pre-training failed (exit {returncode}): '
             f'{" ".join(command)}\nlast lines of {work_dir}/train.log:\n' +
-            ''.join(tail))
+            tail)
     checkpoint = osp.join(work_dir, f'epoch_{max_epochs}.pth')
     if not osp.isfile(checkpoint):
         raise RuntimeError(f'the run ended without {checkpoint}.')
     return dict(
         checkpoint=checkpoint,
         minutes=(time.time() - start) / 60,
-        command=' '.join(command))
+        command=' '.join(command),
+        resumed=resumed,
+        peak_rss_mib=peak)
+
+
+def child_env(threads: Optional[int] = None) -> Dict[str, str]:
+    """Our environment, with ``threads`` CPU threads if given."""
+    env = dict(os.environ)
+    if threads is not None:
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    return env
 
 
 def read_scalars(work_dir: str) -> list:
@@ -184,8 +190,10 @@ class ProxyData:
     """The final evaluation's data: all training images as the kNN bank
     and the probe's training set, all test images as the queries.
 
-    Built once and shared by every row (the normalisation is each model's
-    own data preprocessor).
+    Shared by every row (the normalisation is each model's own data
+    preprocessor).  Rows are evaluated in parallel threads, so every call
+    iterates data loaders of its own: nothing of one evaluation is shared
+    with another but the (read-only) data sets.
 
     Args:
         config (str): Any proxy config (its ``eval_pipeline`` is used).
@@ -201,7 +209,7 @@ class ProxyData:
                  test_images: Optional[int] = None) -> None:
         init_default_scope('mmpretrain')
         cfg = Config.fromfile(osp.join(ROOT, config))
-        self.loaders = {}
+        self._loader_cfgs = {}
         for split, indices in (('train', train_images), ('test',
                                                          test_images)):
             loader = cfg.knn_bank_dataloader.copy()
@@ -211,8 +219,16 @@ class ProxyData:
                 split=split,
                 test_mode=split == 'test',
                 indices=indices)
-            loader.dataset = dataset
-            self.loaders[split] = Runner.build_dataloader(loader, seed=0)
+            loader.dataset = DATASETS.build(dataset)  # read once
+            self._loader_cfgs[split] = loader
+
+    @property
+    def loaders(self) -> Dict[str, Iterable]:
+        """New data loaders over the two splits (one per caller)."""
+        return {
+            split: Runner.build_dataloader(cfg.copy(), seed=0)
+            for split, cfg in self._loader_cfgs.items()
+        }
 
     def pixels(self) -> Dict[str, Dict[str, torch.Tensor]]:
         """Raw-pixel features: the padded images, flattened."""
@@ -247,11 +263,14 @@ def build_model(cfg: Config,
     without it the frozen encoder would see unnormalised pixels.
     """
     init_default_scope('mmpretrain')
-    torch.manual_seed(seed)
     model_cfg = cfg.model.copy()
     model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
-    model = MODELS.build(model_cfg)
-    model.init_weights()
+    # rows are built in parallel threads; the seed and every draw of the
+    # initialisation must not interleave with another thread's
+    with _INIT_LOCK:
+        torch.manual_seed(seed)
+        model = MODELS.build(model_cfg)
+        model.init_weights()
     if checkpoint is not None:
         load_checkpoint(
             model, checkpoint, map_location='cpu', strict=True,
@@ -262,7 +281,8 @@ def build_model(cfg: Config,
 def evaluate_row(method: ProxyMethod,
                  data: ProxyData,
                  model: Optional[torch.nn.Module] = None) -> list:
-    """kNN (k = 20, T = 0.07) and linear-probe top-1 of every feature.
+    """kNN (k = 20, T = 0.07), low-shot kNN (10 labelled images a class,
+    mean of 5 draws) and linear-probe top-1 of every feature.
 
     Args:
         method (ProxyMethod): The row (its ``features``).
@@ -271,8 +291,8 @@ def evaluate_row(method: ProxyMethod,
             pixels.
 
     Returns:
-        list[dict]: One ``dict(feature, knn_top1, linear_top1)`` per
-        feature, accuracies in ``[0, 1]``.
+        list[dict]: One ``dict(feature, knn_top1, lowshot_knn_top1,
+        linear_top1)`` per feature, accuracies in ``[0, 1]``.
     """
     feats = data.pixels() if model is None else data.features(
         model, method.features)
@@ -284,6 +304,9 @@ def evaluate_row(method: ProxyMethod,
                 feature=name,
                 knn_top1=knn_top1(train[name], train['labels'], test[name],
                                   test['labels']),
+                lowshot_knn_top1=lowshot_knn_top1(train[name],
+                                                  train['labels'], test[name],
+                                                  test['labels']),
                 linear_top1=linear_probe_top1(train[name], train['labels'],
                                               test[name], test['labels'])))
     return results

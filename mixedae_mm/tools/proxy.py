@@ -1,27 +1,36 @@
-"""Does it learn?  A real-data proxy of the paper's ablation table.
+"""Does it learn?  A real-data proxy of the paper's tables.
 
-``python tools/proxy.py [--quick] [--epochs E] [--seeds 0 1 2]
-[--methods ...] [--work-dir DIR]`` (``make proxy``):
+``python tools/proxy.py [--family mae|ablations|siamese] [--quick]
+[--epochs E] [--seeds 0 1 2] [--methods ...] [--work-dir DIR]``
+(``make proxy``, ``make proxy-ablations``):
 
 1. puts Fashion-MNIST where MMPretrain's ``FashionMNIST`` reads it
    (:func:`mixedae_mm.datasets.prepare_fashion_mnist`);
-2. pre-trains every row -- MMPretrain's MAE, MixedAE, naive mixing and the
-   single ablations -- with ``tools/train.py`` (mmengine's Runner), one
-   shared recipe, a kNN monitor every epoch;
-3. evaluates each frozen encoder on the 10,000 test images: kNN top-1
-   (k = 20, cosine, temperature-weighted votes) and a linear probe, from
-   the cls token and from the mean-pooled patch tokens; plus two floors,
-   the same ViT randomly initialised and the raw pixels;
-4. writes ``results.json`` (every row and run, settings, versions,
-   machine, command), ``results.md`` (the table) and ``figure.png`` (kNN
-   against epochs, ``homo_acc`` against iterations) into the work dir.
+2. pre-trains every row with ``tools/train.py`` (mmengine's Runner), one
+   shared recipe, a kNN monitor every epoch: ``--family mae`` the main rows
+   (MMPretrain's MAE, MixedAE, naive mixing; 3 seeds), ``--family
+   ablations`` MixedAE's single ablations (2 seeds) into the same work dir
+   and table;
+3. evaluates each frozen encoder on the 10,000 test images -- kNN top-1
+   (k = 20, cosine, temperature-weighted votes), low-shot kNN (10 labelled
+   images a class, mean of 5 draws) and a linear probe, from the cls token
+   and the mean-pooled patch tokens -- and fine-tunes it end to end on 1 %
+   (600) and 10 % (6,000) of the labels (the paper's protocol); floors: the
+   same ViT at its initialisation (every row starts from it for the same
+   seed), fine-tuned alike, and the raw pixels;
+4. writes ``results.json`` (every row, fine-tuning result and run, peak
+   memory of every process, settings, versions, machine, command),
+   ``results.md`` (the table) and ``figure.png`` into the work dir.
+
+Every stage of every row leaves a marker in the row's work dir
+(:mod:`mixedae_mm.proxy.stages`), so a stopped run continues where it
+stopped when run again with the same arguments.
 
 ``--family siamese`` runs the Siamese ConvNet rows instead -- MMPretrain's
 MoCo v2 and MoCo v2 + MixMask on one ResNet and one recipe
-(``configs/mixmask/proxy/``), evaluated the same way on the pooled last
-stage (feature ``mean``), beside a randomly initialised ResNet and the raw
-pixels -- with its own defaults (2 epochs, seeds 0 1, work dir
-``work_dirs/proxy_siamese``).
+(``configs/mixmask/proxy/``), evaluated on the pooled last stage (feature
+``mean``, no fine-tuning), beside a randomly initialised ResNet and the raw
+pixels -- with its own defaults (work dir ``work_dirs/proxy_siamese``).
 """
 import argparse
 import datetime
@@ -40,12 +49,15 @@ import torch
 
 __all__ = ['FAMILY_DEFAULTS', 'parse_args', 'plan_runs', 'run_proxy', 'main']
 
-DEFAULT_EPOCHS = 3
-#: ``--family``: defaults of a full run (``--quick`` overrides epochs and
-#: seeds for both)
+#: pre-training epochs of the ViT rows, chosen from a measured curve
+#: (docs/proxy.md, "How long")
+DEFAULT_EPOCHS = 8
+#: ``--family``: defaults of a full run (``--quick`` overrides them)
 FAMILY_DEFAULTS = dict(
     mae=dict(epochs=DEFAULT_EPOCHS, seeds=[0, 1, 2],
              work_dir='work_dirs/proxy'),
+    ablations=dict(epochs=DEFAULT_EPOCHS, seeds=[0, 1, 2],
+                   work_dir='work_dirs/proxy'),
     siamese=dict(epochs=2, seeds=[0, 1], work_dir='work_dirs/proxy_siamese'))
 QUICK = dict(
     epochs=1,
@@ -53,7 +65,11 @@ QUICK = dict(
     train_images=2048,
     eval_train_images=3000,
     eval_test_images=1000,
-    monitor_images=[1000, 500])
+    monitor_images=[1000, 500],
+    finetune_per_class=[10, 30],
+    finetune_epochs=[3, 2])
+#: families whose encoders are also fine-tuned
+FINETUNED_FAMILIES = ('mae', 'ablations')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -61,18 +77,20 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     choices = list(METHODS) + list(FLOORS)
     parser = argparse.ArgumentParser(
         description='Pre-train every proxy row on Fashion-MNIST and '
-        'evaluate it (kNN, linear probe).')
+        'evaluate it (kNN, low-shot kNN, linear probe, fine-tuning).')
     parser.add_argument(
         '--family',
         choices=FAMILIES,
         default='mae',
-        help='mae: MAE, MixedAE and its ablations (ViTs); siamese: MoCo v2 '
-        'and MoCo v2 + MixMask (ResNets), default 2 epochs, seeds 0 1')
+        help='mae: MAE, MixedAE, naive mixing and the floors (ViTs, 3 '
+        'seeds); ablations: MixedAE\'s single ablations (2 seeds), added to '
+        'the same work dir and table; siamese: MoCo v2 +- MixMask (ResNets)')
     parser.add_argument(
         '--quick',
         action='store_true',
         help='a few minutes: 1 epoch on 2,048 images, 1 seed, evaluation '
-        'on 3,000 / 1,000 images (checks the chain, says little)')
+        'on 3,000 / 1,000 images, fine-tuning on 100 / 300 labels for 3 / 2 '
+        'epochs (checks the chain, says little)')
     parser.add_argument(
         '--epochs',
         type=int,
@@ -83,7 +101,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         type=int,
         nargs='+',
         help='seeds of the main rows (default 0 1 2; quick: 0); the single '
-        'ablations run the first one')
+        'ablations run the first two')
     parser.add_argument(
         '--methods',
         nargs='+',
@@ -94,16 +112,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--jobs',
         type=int,
-        help='runs pre-trained side by side, each with cores / jobs '
-        'threads (default: 2 on a CPU machine with 2 or more cores, else 1; '
-        'small models train faster as 2 one-thread processes than as one '
+        help='rows run side by side, each with cores / jobs threads '
+        '(default: 2 on a CPU machine with 2 or more cores, else 1; small '
+        'models train faster as 2 one-thread processes than as one '
         'two-thread process)')
     parser.add_argument(
         '--evaluate-only',
         action='store_true',
-        help='evaluate the checkpoints an earlier run of the same rows left '
-        'in the work dir again (after a change of the evaluation), without '
-        'pre-training; the training records are kept')
+        help='evaluate and fine-tune the checkpoints an earlier run of the '
+        'same rows left in the work dir again (after a change of the '
+        'evaluation), without pre-training')
     parser.add_argument(
         '--work-dir',
         help='default work_dirs/proxy (siamese: work_dirs/proxy_siamese)')
@@ -123,16 +141,32 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--eval-test-images',
         type=int,
-        help='evaluate on the first N test images (default all 10,000)')
+        help='evaluate (and test the fine-tuned models) on the first N test '
+        'images (default all 10,000)')
     parser.add_argument(
         '--monitor-images',
         type=int,
         nargs=2,
         metavar=('BANK', 'QUERY'),
         help='sizes of the per-epoch kNN monitor (default 10000 2000)')
+    parser.add_argument(
+        '--finetune-per-class',
+        type=int,
+        nargs=2,
+        metavar=('FEW', 'MORE'),
+        help='labelled images a class of the two fine-tuning runs (default '
+        'the configs\': 60 600, i.e. 1 %% and 10 %%)')
+    parser.add_argument(
+        '--finetune-epochs',
+        type=int,
+        nargs=2,
+        metavar=('FEW', 'MORE'),
+        help='epochs of the two fine-tuning runs (default the configs\')')
     args = parser.parse_args(argv)
     family = FAMILY_DEFAULTS[args.family]
     defaults = dict(family, **QUICK) if args.quick else family
+    if args.quick:  # never mixed into (or refused by) a full run's table
+        defaults['work_dir'] = family['work_dir'] + '-quick'
     for key, value in defaults.items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
@@ -157,10 +191,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def plan_runs(methods: List[str], seeds: List[int]) -> List[tuple]:
-    """``(method, seed)`` pairs to pre-train, in table order."""
-    from ..proxy import METHODS, seeds_for
-    return [(name, seed) for name, method in METHODS.items()
-            if name in methods for seed in seeds_for(method, seeds)]
+    """``(method, seed)`` pairs, pre-trained rows first (in table order),
+    then the floors."""
+    from ..proxy import FLOORS, METHODS, seeds_for
+    return [(name, seed) for rows in (METHODS, FLOORS)
+            for name, method in rows.items() if name in methods
+            for seed in seeds_for(method, seeds)]
 
 
 def _environment(argv: List[str]) -> dict:
@@ -204,9 +240,8 @@ def _environment(argv: List[str]) -> dict:
 class _Progress:
     """Progress and ETA lines on the terminal (at most every 20 s per run).
 
-    The ETA assumes every run costs the same (same epochs and data):
-    elapsed time over the share of all runs done, counting the running
-    ones by their logged iteration.
+    The ETA assumes every row costs the same: elapsed time over the share
+    of all rows done, counting a pre-training row by its logged iteration.
     """
 
     def __init__(self, total_runs: int) -> None:
@@ -220,8 +255,11 @@ class _Progress:
                   what: str = 'pre-training') -> Callable[[dict], None]:
         with self.lock:
             self.running[index] = dict(name=name, done=0., last=0.)
-        print(f'[proxy {index}/{self.total}] {name}: {what} ...', flush=True)
+        self.say(index, f'{name}: {what} ...')
         return lambda state: self.update(index, state)
+
+    def say(self, index: int, text: str) -> None:
+        print(f'[proxy {index}/{self.total}] {text}', flush=True)
 
     def update(self, index: int, state: dict) -> None:
         now = time.time()
@@ -236,13 +274,11 @@ class _Progress:
             share = (self.finished + sum(
                 r['done'] for r in self.running.values())) / self.total
         left = (now - self.start) / 60 * (1 - share) / max(share, 1e-3)
-        print(
-            f'[proxy {index}/{self.total}] {run["name"]}: epoch '
-            f'{state["epoch"]}/{state["max_epochs"]} iter '
-            f'{state["iter"]}/{state["iters_per_epoch"]} (run ETA '
-            f'{state["eta"]}); all runs {100 * share:.0f}% done, ETA '
-            f'~{left:.0f} min',
-            flush=True)
+        self.say(
+            index, f'{run["name"]}: epoch {state["epoch"]}/'
+            f'{state["max_epochs"]} iter {state["iter"]}/'
+            f'{state["iters_per_epoch"]} (run ETA {state["eta"]}); all rows '
+            f'{100 * share:.0f}% done, ETA ~{left:.0f} min')
 
     def end_run(self, index: int) -> None:
         with self.lock:
@@ -260,7 +296,6 @@ def _curves(records: list) -> dict:
         if 'knn/cls_top1' in r or 'knn/mean_top1' in r
     ]
     logged = [r for r in records if 'loss' in r]
-    homo = [[r['step'], r['homo_acc']] for r in logged if 'homo_acc' in r]
     keys = ('loss', 'loss_rec', 'loss_hc', 'homo_acc', 'loss_orig',
             'loss_mix', 'lam')
     first = {k: logged[0][k] for k in keys if logged and k in logged[0]}
@@ -269,7 +304,13 @@ def _curves(records: list) -> dict:
         if set(point) == {'loss'}:  # MMPretrain's MAE logs its pixel loss
             point['loss_rec'] = point['loss']  # as `loss`
     return dict(
-        knn_curve=knn, homo_acc_curve=homo, first=first, final=final)
+        knn_curve=knn,
+        homo_acc_curve=[[r['step'], r['homo_acc']] for r in logged
+                        if 'homo_acc' in r],
+        loss_hc_curve=[[r['step'], r['loss_hc']] for r in logged
+                       if 'loss_hc' in r],
+        first=first,
+        final=final)
 
 
 def _homo_acc_chance(config: str) -> Optional[float]:
@@ -285,192 +326,257 @@ def _homo_acc_chance(config: str) -> Optional[float]:
     return (per_source - 1) / (num_patches - 1)
 
 
-def _segment_embedding_check(runs: list, rows: list) -> dict:
-    """homo_acc early / late and kNN with and without the embedding."""
-    from ..proxy.report import mean_std
-    check = {}
-    for method in ('mixedae', 'no-segment-embed'):
-        method_runs = [r for r in runs if r['method'] == method]
-        if not method_runs:
-            continue
-        knn = [
-            r['knn_top1'] for r in rows
-            if r['method'] == method and r['feature'] == 'mean'
-        ]
-        check[method] = dict(
-            seeds=[r['seed'] for r in method_runs],
-            homo_acc_first=mean_std(
-                [r['first'].get('homo_acc') for r in method_runs]),
-            homo_acc_final=mean_std(
-                [r['final'].get('homo_acc') for r in method_runs]),
-            first_logged_iter=method_runs[0]['homo_acc_curve'][0][0]
-            if method_runs[0]['homo_acc_curve'] else None,
-            knn_mean_top1=mean_std(knn))
-    return check
+def _protocol(args: argparse.Namespace) -> dict:
+    """What makes two invocations' rows comparable in one table."""
+    from ..proxy.finetune import FINETUNE_CONFIGS
+    return dict(
+        epochs=args.epochs,
+        train_images=args.train_images or 60000,
+        eval_train_images=args.eval_train_images or 60000,
+        eval_test_images=args.eval_test_images or 10000,
+        monitor_images=args.monitor_images or [10000, 2000],
+        finetune_configs=list(FINETUNE_CONFIGS.values()),
+        finetune_per_class=args.finetune_per_class,
+        finetune_epochs=args.finetune_epochs)
 
 
-def _previous_results(work_dir: str) -> dict:
-    """``work_dir/results.json`` of an earlier run."""
+def _check_protocol(work_dir: str, protocol: dict) -> None:
+    """Refuse to mix rows of another protocol into ``work_dir``'s table."""
     path = osp.join(work_dir, 'results.json')
     if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'--evaluate-only needs the results.json of an earlier run in '
-            f'{work_dir}; run tools/proxy.py without it first.')
+        return
     with open(path) as f:
-        return json.load(f)
+        earlier = json.load(f).get('protocol')
+    if earlier is not None and earlier != protocol:
+        differ = {
+            k: (earlier.get(k), v)
+            for k, v in protocol.items() if earlier.get(k) != v
+        }
+        raise SystemExit(
+            f'{work_dir} holds proxy rows of other settings (earlier, now): '
+            f'{differ}. Use another --work-dir, or the same settings to '
+            'continue that run.')
 
 
-def _finished_run(previous: dict, name: str, seed: int,
-                  work_dir: str) -> tuple:
-    """Config and training record of a run pre-trained earlier."""
+def _pretrained(args, name: str, seed: int, work_dir: str, data_root: str,
+                update: Callable, threads: int) -> tuple:
+    """The row's config and finished pre-training record (training it, or
+    continuing it, unless ``pretrain.json`` says it is done)."""
     from mmengine.config import Config
-    run = next((r for r in previous.get('runs', [])
-                if (r['method'], r['seed']) == (name, seed)), None)
-    config = osp.join(work_dir, 'config.py')
-    if run is None or not osp.isfile(run['checkpoint']) or not osp.isfile(
-            config):
+
+    from ..proxy import METHODS, proxy_config, train_row
+    from ..proxy.stages import read_stage, write_stage
+    record = read_stage(work_dir, 'pretrain')
+    if record is not None and osp.isfile(record['checkpoint']):
+        return Config.fromfile(osp.join(work_dir, 'config.py')), record
+    if args.evaluate_only:
         raise FileNotFoundError(
-            f'no finished run of {name} seed {seed} in {work_dir} (its '
-            'config.py, checkpoint and results.json record); pre-train it '
-            'first (tools/proxy.py without --evaluate-only).')
-    trained = {k: run[k] for k in ('checkpoint', 'minutes', 'command')}
-    return Config.fromfile(config), trained
+            f'no finished pre-training of {name} seed {seed} in {work_dir} '
+            '(its pretrain.json and checkpoint); pre-train it first '
+            '(tools/proxy.py without --evaluate-only).')
+    cfg = proxy_config(METHODS[name].config, args.epochs, seed, data_root,
+                       args.train_images, args.monitor_images)
+    return cfg, write_stage(work_dir, 'pretrain',
+                            train_row(cfg, work_dir, update, threads))
+
+
+def _finetune(args, name: str, seed: int, cfg, checkpoint: str,
+              work_dir: str, data_root: str, threads: int) -> List[dict]:
+    """Fine-tune on each labelled subset unless already done."""
+    from ..proxy.finetune import (FINETUNE_CONFIGS, finetune_config,
+                                  finetune_row)
+    from ..proxy.stages import read_stage, write_stage
+    results = []
+    for k, config in enumerate(FINETUNE_CONFIGS.values()):
+        per_class = args.finetune_per_class[k] if args.finetune_per_class \
+            else None
+        epochs = args.finetune_epochs[k] if args.finetune_epochs else None
+        ft_cfg = finetune_config(config, cfg, checkpoint, seed, data_root,
+                                 per_class, epochs, args.eval_test_images)
+        labels = 10 * ft_cfg.train_dataloader.dataset.per_class
+        stage = f'finetune_{labels}'
+        record = None if args.evaluate_only else read_stage(work_dir, stage)
+        if record is None:
+            record = write_stage(
+                work_dir, stage,
+                dict(
+                    method=name,
+                    seed=seed,
+                    labels=labels,
+                    config=config,
+                    **finetune_row(ft_cfg, osp.join(work_dir, stage),
+                                   threads)))
+        results.append(record)
+    return results
 
 
 def run_proxy(args: argparse.Namespace, argv: List[str]) -> dict:
-    """Run every row; returns the ``results.json`` content."""
+    """Run every planned row; returns the ``results.json`` content (every
+    row evaluated in the work dir with the same protocol, also by earlier
+    invocations)."""
     from mmengine.logging import MMLogger
 
     from ..datasets import prepare_fashion_mnist
     from ..proxy import (FLOORS, METHODS, ProxyData, build_model, evaluate_row,
-                         proxy_config, read_scalars, seeds_for, summarise,
-                         train_row, write_figure, write_table)
+                         proxy_config, read_scalars)
+    from ..proxy.child import peak_rss_mib
+    from ..proxy.finetune import save_initial_checkpoint
+    from ..proxy.stages import read_stage, write_stage
 
     started = time.time()
     os.makedirs(args.work_dir, exist_ok=True)
+    protocol = _protocol(args)
+    _check_protocol(args.work_dir, protocol)
     # the Runners log to their work dirs; keep the parent's weight
     # initialisation messages off the terminal
     MMLogger.get_instance('mixedae_proxy', log_level='WARNING')
     data_root = prepare_fashion_mnist(args.data_root)
-    runs_plan = plan_runs(args.methods, args.seeds)
-    floors = [name for name in FLOORS if name in args.methods]
-    print(f'[proxy] family {args.family}: {len(runs_plan)} pre-training '
-          f'runs of {args.epochs} epoch(s), seeds {args.seeds}, floors '
-          f'{floors}; work dir {args.work_dir}', flush=True)
+    plan = plan_runs(args.methods, args.seeds)
+    print(f'[proxy] family {args.family}: {len(plan)} rows ({plan}), '
+          f'{args.epochs} pre-training epoch(s); work dir {args.work_dir}',
+          flush=True)
     data = ProxyData(
         METHODS['mae'].config, data_root, args.eval_train_images,
         args.eval_test_images)
-    progress = _Progress(len(runs_plan))
-    rows, runs = [], []
-    results = dict(rows=rows, runs=runs)
+    progress = _Progress(len(plan))
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
     if args.jobs > 1:
         torch.set_num_threads(1)  # the parent evaluates beside the jobs
+    rows_by_name = {**METHODS, **FLOORS}
 
-    previous = _previous_results(
-        args.work_dir) if args.evaluate_only else {}
-
-    def pretrain_and_evaluate(index: int, name: str, seed: int) -> tuple:
-        method = METHODS[name]
-        update = progress.start_run(
-            index, f'{name} seed {seed}',
-            'evaluating' if args.evaluate_only else 'pre-training')
+    def run_row(index: int, name: str, seed: int) -> None:
+        method = rows_by_name[name]
         work_dir = osp.join(args.work_dir, f'{name}_seed{seed}')
-        if args.evaluate_only:
-            cfg, trained = _finished_run(previous, name, seed, work_dir)
-        else:
-            cfg = proxy_config(method.config, args.epochs, seed, data_root,
-                               args.train_images, args.monitor_images)
-            trained = train_row(cfg, work_dir, update, threads)
-        model = build_model(cfg, trained['checkpoint'], seed)
-        evaluated = [
-            dict(method=name, label=method.label, seed=seed, **result)
-            for result in evaluate_row(method, data, model)
-        ]
-        run = dict(
-            method=name, seed=seed, work_dir=work_dir, **trained,
-            **_curves(read_scalars(work_dir)))
+        os.makedirs(work_dir, exist_ok=True)
+        what = 'evaluating' if args.evaluate_only or name not in METHODS \
+            else 'pre-training'
+        update = progress.start_run(index, f'{name} seed {seed}', what)
+        cfg = checkpoint = None
+        if name in METHODS:
+            cfg, trained = _pretrained(args, name, seed, work_dir, data_root,
+                                       update, threads)
+            checkpoint = trained['checkpoint']
+        elif method.config:  # the encoder at its initialisation
+            cfg = proxy_config(method.config, args.epochs, seed, data_root)
+            checkpoint = osp.join(work_dir, 'init.pth')
+            if not osp.isfile(checkpoint):
+                save_initial_checkpoint(cfg, seed, checkpoint)
+        evaluation = None if args.evaluate_only else read_stage(
+            work_dir, 'evaluation')
+        if evaluation is None:
+            model = None if cfg is None else build_model(
+                cfg, checkpoint, seed)
+            evaluation = write_stage(
+                work_dir, 'evaluation',
+                dict(rows=evaluate_row(method, data, model)))
+            del model
+        finetuned = []
+        if cfg is not None and method.family in FINETUNED_FAMILIES:
+            progress.say(index, f'{name} seed {seed}: fine-tuning ...')
+            finetuned = _finetune(args, name, seed, cfg, checkpoint,
+                                  work_dir, data_root, threads)
         progress.end_run(index)
-        best = max(r['knn_top1'] for r in evaluated)
-        print(f'[proxy {index}/{len(runs_plan)}] {name} seed {seed}: '
-              f'{trained["minutes"]:.1f} min, kNN top-1 {best:.4f}, final '
-              f'{run["final"]}', flush=True)
-        return evaluated, run
+        best = max(r['knn_top1'] for r in evaluation['rows'])
+        tuned = ', '.join(f'{r["labels"]} labels {100 * r["top1"]:.1f}'
+                          for r in finetuned)
+        progress.say(index, f'{name} seed {seed}: kNN top-1 {best:.4f}' +
+                     (f'; fine-tuned: {tuned}' if tuned else ''))
 
     with ThreadPoolExecutor(args.jobs) as pool:
         futures = [
-            pool.submit(pretrain_and_evaluate, index, name, seed)
-            for index, (name, seed) in enumerate(runs_plan, 1)
+            pool.submit(run_row, index, name, seed)
+            for index, (name, seed) in enumerate(plan, 1)
         ]
-        for future in futures:  # in table order
-            evaluated, run = future.result()
-            rows += evaluated
-            runs.append(run)
-            _write_json(results, args.work_dir)  # partial results survive
-    for name in floors:
-        method = FLOORS[name]
-        for seed in seeds_for(method, args.seeds):
-            model = None
-            if method.config:  # a randomly initialised encoder
-                model = build_model(
-                    proxy_config(method.config, 1, seed, data_root), None,
-                    seed)
-            for result in evaluate_row(method, data, model):
-                rows.append(dict(method=name, label=method.label, seed=seed,
-                                 **result))
-        knn = [round(r['knn_top1'], 4) for r in rows if r['method'] == name]
-        print(f'[proxy] floor {name}: kNN top-1 {knn}', flush=True)
+        for future in futures:
+            future.result()
 
-    labels = {**{k: m.label for k, m in METHODS.items()},
-              **{k: m.label for k, m in FLOORS.items()}}
+    results = _collect(args.work_dir, rows_by_name, read_scalars)
+    results['peak_rss_mib']['parent'] = peak_rss_mib()
     order = list(METHODS) + list(FLOORS)
-    results['summary'] = summarise(rows, runs, order)
-    if args.family == 'mae':
+    from ..proxy import summarise, write_figure, write_table
+    results['summary'] = summarise(results['rows'], results['runs'], order,
+                                   results['finetune'])
+    family = 'siamese' if args.family == 'siamese' else 'mae'
+    if family == 'mae':
         results['homo_acc_chance'] = _homo_acc_chance(
             METHODS['mixedae'].config)
-        results['segment_embedding_check'] = _segment_embedding_check(
-            runs, rows)
+    results['protocol'] = protocol
     results['settings'] = dict(
         family=args.family,
-        epochs=args.epochs,
         seeds=args.seeds,
         methods=args.methods,
         quick=args.quick,
         evaluate_only=args.evaluate_only,
         jobs=args.jobs,
         threads_per_job=threads,
-        train_images=args.train_images or 60000,
-        eval_train_images=args.eval_train_images or 60000,
-        eval_test_images=args.eval_test_images or 10000,
-        monitor_images=args.monitor_images or [10000, 2000],
         knn=dict(k=20, temperature=0.07, similarity='cosine'),
+        lowshot_knn=dict(per_class=10, draws=5, k=20),
         linear_probe=dict(solver='L-BFGS', weight_decay=1e-4, max_iter=300,
-                          standardised=True))
+                          standardised=True),
+        **protocol)
     results['environment'] = _environment(argv)
     results['started'] = datetime.datetime.fromtimestamp(started).isoformat(
         timespec='seconds')
     results['total_minutes'] = (time.time() - started) / 60
-    if args.evaluate_only:  # what the pre-training run took
-        results['pretraining'] = {
-            k: previous.get(k)
-            for k in ('started', 'total_minutes', 'environment')
-        }
-    header = (f'Fashion-MNIST proxy ({args.family}), {args.epochs} epoch(s) '
+    labels = {k: m.label for k, m in rows_by_name.items()}
+    header = (f'Fashion-MNIST proxy, {args.epochs} pre-training epoch(s) '
               'per run, top-1 (%) on '
-              f'{results["settings"]["eval_test_images"]} test images, mean '
-              '± std over seeds; total '
+              f'{protocol["eval_test_images"]} test images, mean ± std over '
+              f'seeds; this invocation ({args.family}) took '
               f'{results["total_minutes"]:.1f} min.\n\n')
     table = write_table(results['summary'],
                         osp.join(args.work_dir, 'results.md'), header,
-                        args.family)
-    write_figure(runs, labels, osp.join(args.work_dir, 'figure.png'),
-                 results.get('homo_acc_chance'))
+                        family)
+    write_figure(results['runs'], labels,
+                 osp.join(args.work_dir, 'figure.png'),
+                 results.get('homo_acc_chance'), results['summary'])
     _write_json(results, args.work_dir)
     print(table, flush=True)
     print(f'[proxy] done in {results["total_minutes"]:.1f} min: '
           f'{args.work_dir}/results.json, results.md, figure.png',
           flush=True)
     return results
+
+
+def _collect(work_dir: str, rows_by_name: dict,
+             read_scalars: Callable) -> dict:
+    """Every finished row of ``work_dir``: frozen evaluations, fine-tuning
+    results, pre-training runs (with their curves) and peak memory."""
+    from ..proxy.stages import read_stage
+    rows, runs, finetune, peaks = [], [], [], {}
+    for name, method in rows_by_name.items():
+        dirs = sorted(
+            (int(d.rsplit('_seed', 1)[1]), d) for d in os.listdir(work_dir)
+            if d.startswith(name + '_seed') and d.rsplit('_seed', 1)[1].
+            isdigit() and d.rsplit('_seed', 1)[0] == name)
+        for seed, d in dirs:
+            row_dir = osp.join(work_dir, d)
+            evaluation = read_stage(row_dir, 'evaluation')
+            if evaluation is None:
+                continue
+            rows += [
+                dict(method=name, label=method.label, seed=seed, **r)
+                for r in evaluation['rows']
+            ]
+            trained = read_stage(row_dir, 'pretrain')
+            if trained is not None:
+                peaks[f'pretrain {name} seed {seed}'] = trained.get(
+                    'peak_rss_mib')
+                runs.append(
+                    dict(
+                        method=name, seed=seed, work_dir=row_dir,
+                        **trained, **_curves(read_scalars(row_dir))))
+            for stage in sorted(os.listdir(row_dir)):
+                record = read_stage(row_dir, stage) if stage.startswith(
+                    'finetune_') else None
+                if record is not None:
+                    peaks[f'finetune {name} seed {seed} '
+                          f'{record["labels"]} labels'] = record.get(
+                              'peak_rss_mib')
+                    finetune.append(
+                        {k: record[k] for k in ('method', 'seed', 'labels',
+                                                'top1', 'minutes')})
+    return dict(rows=rows, finetune=finetune, runs=runs, peak_rss_mib=peaks)
 
 
 def _write_json(results: dict, work_dir: str) -> None:

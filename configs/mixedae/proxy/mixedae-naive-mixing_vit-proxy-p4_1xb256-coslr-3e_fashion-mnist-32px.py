@@ -1,6 +1,0 @@
-# Proxy row "naive mixing": mixing and unmixing only -- no segment
-# embedding, no homologous attention, no homologous contrastive loss.
-_base_ = './mixedae_vit-proxy-p4_1xb256-coslr-3e_fashion-mnist-32px.py'
-model = dict(
-    backbone=dict(homo_attn_layers=(), segment_embed=False),
-    head=dict(loss_hc=None))
