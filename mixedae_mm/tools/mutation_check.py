@@ -30,6 +30,7 @@ import json
 import os
 import os.path as osp
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -401,6 +402,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f'{m.name:32s} {m.path}: {m.bug}')
         return 0
 
+    # a SIGTERM unwinds like Ctrl-C: the running tests are killed, the copy
+    # is removed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit('terminated'))
     results = []
     with tempfile.TemporaryDirectory(prefix='mutation-check-') as copy:
         copy_checkout(ROOT, copy, args.committed)
