@@ -17,6 +17,8 @@ import torch
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
+import mixedae_mm  # noqa: F401  (registers the modules)
+
 G, P, IMG, DIM, HEADS, TAU, WEIGHT = 4, 8, 32, 64, 4, 0.25, 0.5
 N = (IMG // P)**2  # 16 patches
 B = 8  # two mixed images
@@ -214,3 +216,28 @@ def test_homo_acc_is_the_mean_over_the_homologous_layers():
     assert abs(per_layer[0] - per_layer[1]) > 1e-3, per_layer
     assert losses['homo_acc'].item() == pytest.approx(
         sum(per_layer) / len(per_layer), abs=1e-6)
+
+
+def test_full_rows_join_the_views_of_the_same_images():
+    """MixedAE-Full, V = 3 views of B = 8 images (so V != B / G): contrastive
+    row g holds the mixed images of group g of views 0, 1, 2 in order, and
+    the id of every slot is the image shown there."""
+    model = build_model()
+    full = MODELS.build(
+        dict(type='MixedAEFull', num_views=3, backbone=model.backbone,
+             neck=model.neck, head=model.head))
+    views = [torch.randn(B, 3, IMG, IMG) for _ in range(3)]
+    losses, seen = run_and_capture(full, views)
+    latent, mask = seen['latent'], seen['mask']
+    groups = B // G
+    assert mask.shape == (3 * groups, N)
+    assert seen['features'].shape == (groups, 3 * N, DIM)
+    for g in range(groups):
+        for v in range(3):
+            s = v * groups + g  # view-major: view v's group g
+            assert torch.equal(seen['features'][g, v * N:(v + 1) * N],
+                               latent[s, 1:])
+            for n in range(N):
+                assert int(seen['ids'][g, v * N + n]) == g * G + int(
+                    mask[s, n])
+    assert set(losses) == {'loss_rec', 'loss_hc', 'homo_acc'}

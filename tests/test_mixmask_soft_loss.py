@@ -19,6 +19,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
+import mixedae_mm  # noqa: F401  (registers the modules)
 from conftest import ROOT
 
 SIZE, BATCH = 32, 8
