@@ -67,3 +67,14 @@ def test_head_adds_contrastive_loss_when_configured():
     # the loss of the features and ids it was given, times loss_weight
     assert losses['loss_hc'].item() == pytest.approx(
         0.5 * reference_loss(features, ids, 0.25), rel=1e-5)
+
+
+def test_predictions_are_the_patch_positions_not_the_cls_one():
+    dec = _decoder()
+    mask = random_mixing_mask(2, 16, 4)
+    outputs = []
+    dec.decoder_pred.register_forward_hook(
+        lambda m, args, out: outputs.append(out))
+    pred = dec(torch.randn(2, 17, 24), mask, num_sources=4)
+    assert outputs[0].shape == (8, 17, 4 * 4 * 3)  # cls + 16 patches
+    assert torch.equal(pred, outputs[0][:, 1:])
