@@ -37,6 +37,10 @@ def test_a_snippet_found_twice_or_not_at_all_is_an_error():
         with pytest.raises(MutantError,
                            match=rf"'flip'.* occurs {count} times in x.py"):
             apply_mutant(source, mutant)
+    # a mutant that breaks the syntax would be "killed" by any test run
+    with pytest.raises(MutantError, match="'dedent'.* invalid Python"):
+        apply_mutant('if a:\n    b = 1\n    c = 2\n',
+                     Mutant('dedent', 'x.py', '    b = 1\n', 'b = 1\n', ''))
 
 
 def test_a_folder_without_git_is_refused(tmp_path):

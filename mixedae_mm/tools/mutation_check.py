@@ -56,6 +56,7 @@ TESTS = (
     'tests/test_decoder_and_head.py',
     'tests/test_contrastive_loss.py',
     'tests/test_homologous_attention.py',
+    'tests/test_homologous_layer.py',
     'tests/test_reference_equivalence.py',
     'tests/test_backbone.py',
     'tests/test_mix_mask_validation.py',
@@ -146,11 +147,11 @@ MUTANTS = (
            'z = F.normalize(features, dim=1)',
            'features normalised over the patches, not the channels'),
     Mutant('hc_self_in_denominator', _LOSS,
-           "logits = logits.masked_fill(self_mask, float('-inf'))\n",
+           "        logits = logits.masked_fill(self_mask, float('-inf'))\n",
            '',
            'an anchor is its own negative'),
     Mutant('hc_self_is_positive', _LOSS,
-           'positives &= ~self_mask\n',
+           '        positives &= ~self_mask\n',
            '',
            'an anchor is its own positive'),
     Mutant('hc_sum_over_positives', _LOSS,
@@ -272,7 +273,8 @@ def apply_mutant(source: str, mutant: Mutant) -> str:
     """Return ``source`` with the mutant planted.
 
     Raises:
-        MutantError: If ``mutant.old`` does not occur exactly once.
+        MutantError: If ``mutant.old`` does not occur exactly once, or the
+            planted source does not compile (a bug no test needs to find).
     """
     count = source.count(mutant.old)
     if count != 1:
@@ -281,7 +283,15 @@ def apply_mutant(source: str, mutant: Mutant) -> str:
             f'{count} times in {mutant.path} (it must occur once); the code '
             'changed, so update MUTANTS in mixedae_mm/tools/'
             'mutation_check.py to the new source.')
-    return source.replace(mutant.old, mutant.new, 1)
+    mutated = source.replace(mutant.old, mutant.new, 1)
+    try:
+        compile(mutated, mutant.path, 'exec')
+    except SyntaxError as error:
+        raise MutantError(
+            f'mutant {mutant.name!r} makes {mutant.path} invalid Python '
+            f'({error.msg}, line {error.lineno}); fix its snippet in '
+            'mixedae_mm/tools/mutation_check.py.') from error
+    return mutated
 
 
 def copy_checkout(root: str, dest: str, committed: bool = False) -> int:
@@ -347,7 +357,7 @@ def _run_tests(copy: str, tests: Sequence[str],
                timeout: float) -> Dict[str, object]:
     cmd = [
         sys.executable, '-m', 'pytest', '-x', '-q', '-m', 'not slow', '-p',
-        'no:cacheprovider', '-o', 'addopts=', '-rf', *tests
+        'no:cacheprovider', '-o', 'addopts=', '-rfE', *tests
     ]
     start = time.perf_counter()
     try:
