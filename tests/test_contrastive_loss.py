@@ -102,3 +102,24 @@ def test_autocast_gives_the_float32_loss_and_gradient(dtype):
     assert out.dtype == torch.float32
     assert abs(out.item() - ref.item()) <= 1e-6
     torch.testing.assert_close(grad, ref_grad, rtol=0, atol=1e-7)
+
+
+def test_projector_is_the_loss_of_the_projected_features():
+    torch.manual_seed(0)
+    features = torch.randn(2, 16, 8, requires_grad=True)
+    ids = torch.tensor([[0, 1, 2, 3] * 4] * 2)
+    state = torch.get_rng_state()
+    loss = HomologousContrastiveLoss(0.25, 1.0, projector=(8, 12, 5))
+    # built without drawing from the global generator (paired init)
+    assert torch.equal(torch.get_rng_state(), state)
+    fc1, _, fc2 = loss.projector
+    assert (fc1.in_features, fc1.out_features, fc2.out_features) == (8, 12,
+                                                                      5)
+    projected = fc2(torch.nn.functional.gelu(fc1(features)))
+    plain = HomologousContrastiveLoss(0.25, 1.0)
+    assert loss(features, ids).item() == pytest.approx(
+        plain(projected, ids).item(), abs=1e-6)
+    loss(features, ids).backward()
+    assert fc1.weight.grad.abs().sum() > 0 and features.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match='projector must be'):
+        HomologousContrastiveLoss(projector=(8, 12))

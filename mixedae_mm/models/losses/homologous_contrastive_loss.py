@@ -1,4 +1,6 @@
 """Homologous contrastive loss: patches of one source attract each other."""
+from typing import Optional, Sequence
+
 import torch
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
@@ -28,16 +30,34 @@ class HomologousContrastiveLoss(nn.Module):
         temperature (float): ``tau``. Defaults to 0.25.
         loss_weight (float): ``lambda``, the weight of the regulariser.
             Defaults to 0.5.
+        projector (Sequence[int], optional): Channels ``(C, hidden, out)``
+            of a two-layer MLP (Linear, GELU, Linear) the features go
+            through before the loss, trained with it and used only by it;
+            None (default) takes the loss on the features themselves.
     """
 
     def __init__(self,
                  temperature: float = 0.25,
-                 loss_weight: float = 0.5) -> None:
+                 loss_weight: float = 0.5,
+                 projector: Optional[Sequence[int]] = None) -> None:
         super().__init__()
         if temperature <= 0:
             raise ValueError(f'temperature must be > 0, got {temperature}.')
         self.temperature = temperature
         self.loss_weight = loss_weight
+        self.projector = None
+        if projector is not None:
+            if len(projector) != 3:
+                raise ValueError(
+                    'projector must be (in_channels, hidden_channels, '
+                    f'out_channels), got {projector}.')
+            c_in, hidden, out = projector
+            # built with the generators forked: the encoder's initial
+            # weights stay those of MAE for the same seed
+            with torch.random.fork_rng(devices=[]):
+                self.projector = nn.Sequential(
+                    nn.Linear(c_in, hidden), nn.GELU(),
+                    nn.Linear(hidden, out))
 
     def forward(self, features: torch.Tensor,
                 homologous_ids: torch.Tensor) -> torch.Tensor:
@@ -54,6 +74,8 @@ class HomologousContrastiveLoss(nn.Module):
         """
         # float32 whatever the autocast state: under autocast the matmul
         # would run (and round its logits) in fp16/bf16 despite .float()
+        if self.projector is not None:
+            features = self.projector(features)
         with torch.autocast(features.device.type, enabled=False):
             loss = self._loss(features.float(), homologous_ids)
         return self.loss_weight * loss
