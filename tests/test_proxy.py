@@ -218,3 +218,23 @@ def test_whole_chain_at_a_tiny_budget(tmp_path):
             assert new['mae', row['feature']]['knn_top1'] == row['knn_top1']
     assert again['settings']['evaluate_only'] is True
     assert not os.path.exists(work / 'mae_seed1')
+
+
+def test_appearance_oracle_against_a_hand_count():
+    """Two sources of 2 x 2 patches: one source bright, one dark, so the
+    most similar other patch of every query is homologous (share 1); with
+    identical sources, it is never better than the hand-counted chance."""
+    import torch
+
+    from mixedae_mm.proxy.homologous_oracle import appearance_oracle
+    bright = torch.full((1, 1, 4, 4), 200.)
+    dark = torch.zeros(1, 1, 4, 4)
+    bright[..., ::2, ::2] += 1.  # no bright patch is flat: foreground
+    images = torch.cat([bright, dark] * 8)
+    result = appearance_oracle(images, 2, 2, topk=2)
+    assert result['chance'] == pytest.approx(1 / 3)  # (N/G - 1) / (N - 1)
+    assert result['pixels'] == 1.0 and result['mean_std'] == 1.0
+    assert result['foreground_share'] == pytest.approx(1 / 2)
+    # K = N keeps every other key: exactly the chance level
+    assert appearance_oracle(images, 2, 2, topk=4)['pixels'] == \
+        pytest.approx(1 / 3)

@@ -198,7 +198,8 @@ def write_figure(runs: List[dict],
                  labels: Dict[str, str],
                  path: str,
                  homo_acc_chance: Optional[float] = None,
-                 summary: Optional[List[dict]] = None) -> str:
+                 summary: Optional[List[dict]] = None,
+                 homo_acc_oracle: Optional[dict] = None) -> str:
     """Four panels: (a) kNN top-1 of the per-epoch monitor against epochs
     for every method (mean of seeds; mean-pooled solid, cls dashed; epoch 0
     is the initialisation), (b) ``homo_acc`` and (c) ``loss_hc`` against
@@ -216,6 +217,8 @@ def write_figure(runs: List[dict],
             drawn as a dotted line.
         summary (list[dict], optional): :func:`summarise` records, for the
             fine-tuning panel.
+        homo_acc_oracle (dict, optional): The appearance oracle
+            (:mod:`.homologous_oracle`), drawn as dashed lines in (b).
 
     Returns:
         str: ``path``.
@@ -271,6 +274,13 @@ def write_figure(runs: List[dict],
         ax_homo.axhline(
             homo_acc_chance, color='grey', linestyle=':',
             label=f'chance ({homo_acc_chance:.3f})')
+    for key, name, style in (('pixels', 'raw-pixel', '--'),
+                             ('mean_std', 'mean/std', '-.')):
+        if homo_acc_oracle and homo_acc_oracle.get(key) is not None:
+            ax_homo.axhline(
+                homo_acc_oracle[key], color='grey', linestyle=style,
+                label=f'{name} appearance oracle '
+                f'({homo_acc_oracle[key]:.3f})')
     ax_homo.set_title('(b) homologous recognition accuracy\n'
                       '(share of TopK-kept keys of the query\'s own image)')
     ax_hc.set_title('(c) homologous contrastive loss')

@@ -230,6 +230,18 @@ class ProxyData:
             for split, cfg in self._loader_cfgs.items()
         }
 
+    def images(self, split: str = 'test',
+               limit: Optional[int] = None) -> torch.Tensor:
+        """The first ``limit`` images of ``split``, unnormalised,
+        ``(M, C, H, W)``."""
+        chunks, count = [], 0
+        for data in self.loaders[split]:
+            chunks.append(data['inputs'])
+            count += len(data['inputs'])
+            if limit is not None and count >= limit:
+                break
+        return torch.cat(chunks)[:limit]
+
     def pixels(self) -> Dict[str, Dict[str, torch.Tensor]]:
         """Raw-pixel features: the padded images, flattened."""
         out = {}

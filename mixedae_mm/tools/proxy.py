@@ -123,6 +123,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'same rows left in the work dir again (after a change of the '
         'evaluation), without pre-training')
     parser.add_argument(
+        '--weights',
+        metavar='DIR',
+        help='with --evaluate-only: re-evaluate the encoders published in '
+        'DIR (its weights.json; e.g. docs/proxy/weights) and compare with '
+        'their published numbers')
+    parser.add_argument(
+        '--publish-weights',
+        metavar='DIR',
+        help='export every pre-trained encoder of the finished run in '
+        '--work-dir into DIR (e.g. docs/proxy/weights) with weights.json, '
+        'README.md and the model-zoo page\'s table; trains nothing')
+    parser.add_argument(
         '--work-dir',
         help='default work_dirs/proxy (siamese: work_dirs/proxy_siamese)')
     parser.add_argument(
@@ -187,6 +199,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
             2, os.cpu_count() or 1)
     if args.jobs < 1:
         parser.error('--jobs must be at least 1')
+    if args.weights and not args.evaluate_only:
+        parser.error('--weights DIR re-evaluates published weights: add '
+                     '--evaluate-only')
+    if args.publish_weights and args.evaluate_only:
+        parser.error('--publish-weights exports a finished run; run it '
+                     'without --evaluate-only')
     return args
 
 
@@ -324,6 +342,24 @@ def _homo_acc_chance(config: str) -> Optional[float]:
     num_patches = (backbone.img_size // backbone.patch_size)**2
     per_source = round(num_patches * backbone.mixing_ratio)
     return (per_source - 1) / (num_patches - 1)
+
+
+def _appearance_oracle(data, config: str) -> dict:
+    """``homo_acc`` of keys chosen by raw appearance, on (up to) 4,000 test
+    images mixed as the MixedAE config mixes them
+    (:func:`mixedae_mm.proxy.homologous_oracle.appearance_oracle`)."""
+    from mmengine.config import Config
+
+    from ..proxy.homologous_oracle import appearance_oracle
+    from ..proxy.rows import ROOT
+    backbone = Config.fromfile(osp.join(ROOT, config)).model.backbone
+    num_sources = round(1 / backbone.mixing_ratio)
+    num_patches = (backbone.img_size // backbone.patch_size)**2
+    topk = backbone.topk or num_patches // num_sources
+    images = data.images('test', 4000)
+    result = appearance_oracle(images, backbone.patch_size, num_sources,
+                               topk)
+    return dict(result, images=len(images), topk=topk)
 
 
 def _protocol(args: argparse.Namespace) -> dict:
@@ -500,6 +536,8 @@ def run_proxy(args: argparse.Namespace, argv: List[str]) -> dict:
     if family == 'mae':
         results['homo_acc_chance'] = _homo_acc_chance(
             METHODS['mixedae'].config)
+        results['homo_acc_oracle'] = _appearance_oracle(
+            data, METHODS['mixedae'].config)
     results['protocol'] = protocol
     results['settings'] = dict(
         family=args.family,
@@ -529,7 +567,8 @@ def run_proxy(args: argparse.Namespace, argv: List[str]) -> dict:
                         family)
     write_figure(results['runs'], labels,
                  osp.join(args.work_dir, 'figure.png'),
-                 results.get('homo_acc_chance'), results['summary'])
+                 results.get('homo_acc_chance'), results['summary'],
+                 results.get('homo_acc_oracle'))
     _write_json(results, args.work_dir)
     print(table, flush=True)
     print(f'[proxy] done in {results["total_minutes"]:.1f} min: '
@@ -586,6 +625,14 @@ def _write_json(results: dict, work_dir: str) -> None:
     os.replace(path + '.part', path)
 
 
-def main(argv: Optional[List[str]] = None) -> dict:
+def main(argv: Optional[List[str]] = None):
+    """The ``results.json`` content; with ``--publish-weights`` /
+    ``--weights`` the list of :func:`~mixedae_mm.proxy.weights.
+    weights_command` instead."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    return run_proxy(parse_args(argv), argv)
+    args = parse_args(argv)
+    if args.publish_weights or args.weights:  # published encoders
+        from ..proxy.weights import weights_command
+        return weights_command(args.work_dir, args.data_root,
+                               args.publish_weights, args.weights)
+    return run_proxy(args, argv)
