@@ -5,7 +5,7 @@ from typing import Dict, Sequence, Tuple
 __all__ = ['ProxyMethod', 'METHODS', 'FLOORS', 'FAMILIES', 'in_family',
            'seeds_for']
 
-_VIT = 'vit-proxy-p4_1xb256-coslr-8e_fashion-mnist-32px.py'
+_VIT = 'vit-proxy-p4_1xb256-coslr-6e_fashion-mnist-32px.py'
 _DIR = 'configs/mixedae/proxy/'
 _RESNET = 'resnet18-proxy_1xb256-coslr-2e_fashion-mnist-32px.py'
 _SIAMESE_DIR = 'configs/mixmask/proxy/'

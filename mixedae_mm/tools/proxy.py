@@ -51,7 +51,7 @@ __all__ = ['FAMILY_DEFAULTS', 'parse_args', 'plan_runs', 'run_proxy', 'main']
 
 #: pre-training epochs of the ViT rows, chosen from a measured curve
 #: (docs/proxy.md, "How long")
-DEFAULT_EPOCHS = 8
+DEFAULT_EPOCHS = 6
 #: ``--family``: defaults of a full run (``--quick`` overrides them)
 FAMILY_DEFAULTS = dict(
     mae=dict(epochs=DEFAULT_EPOCHS, seeds=[0, 1, 2],

@@ -23,7 +23,7 @@ optim_wrapper = dict(
             'segment_embed': dict(decay_mult=0.),
         }))
 
-max_epochs = 8
+max_epochs = 6
 warmup_epochs = 1
 param_scheduler = [
     dict(
