@@ -2,8 +2,9 @@
 
 Importing the package registers its classes into MMPretrain's registries
 (and MMSeg's / MMDet's for the transfer components), e.g. through
-``custom_imports = dict(imports=['mixedae_mm'])`` in a config, and lets
-mmengine load its own checkpoints under torch >= 2.6
+``custom_imports = dict(imports=['mixedae_mm'])`` in a config, and makes
+mmengine load local checkpoints admitting only an allow-list, on any torch
+>= 2.0, and never execute a checkpoint's ``meta['config']``
 (:mod:`mixedae_mm.utils.checkpoint_compat`).
 """
 from .utils import register_checkpoint_loader

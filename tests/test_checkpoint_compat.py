@@ -1,8 +1,8 @@
-"""mmengine 0.10.7 resume and init_cfg=Pretrained under torch >= 2.6, with
-``weights_only=True`` and an allow-list: a pickle that would run code is
-refused, every checkpoint our Runner writes loads."""
-import dataclasses
-import os
+"""mmengine 0.10.7 resume and init_cfg=Pretrained with the allow-list
+loader: every checkpoint our Runner writes loads and resumes, on torch >= 2.6
+and through the restricted unpickler of older torch, and resume never
+executes a checkpoint's ``meta['config']``.  Crafted and broken files:
+``test_checkpoint_safety.py``."""
 import os.path as osp
 import pickle
 
@@ -77,78 +77,102 @@ def test_missing_file_is_named(tmp_path):
         load_local_checkpoint(str(tmp_path / 'nope.pth'))
 
 
-class _WritesAFile:
-    """Unpickling this calls ``os.system``: the attack being refused."""
+def test_older_torch_loads_and_resumes_without_the_switch(
+        trained, tmp_path, image_root, tiny_model_cfg, monkeypatch):
+    """torch 2.0 - 2.5 (no safe-globals API, taken here by hiding it): the
+    restricted unpickler loads the Runner's checkpoint for --resume and
+    Pretrained with no switch, and nothing is unpickled unrestricted."""
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
 
-    def __init__(self, path):
-        self.path = path
-
-    def __reduce__(self):
-        return (os.system, (f'touch {self.path}', ))
-
-
-@dataclasses.dataclass
-class Harmless:
-    """A class outside the allow-list that runs no code."""
-    value: int = 3
-
-
-def test_checkpoint_that_would_run_code_is_refused(tmp_path, monkeypatch):
-    from mixedae_mm.utils import TRUST_ENV, load_local_checkpoint
-    monkeypatch.delenv(TRUST_ENV, raising=False)
-    marker = tmp_path / 'pwned'
-    path = str(tmp_path / 'crafted.pth')
-    torch.save({'state_dict': {}, 'meta': _WritesAFile(marker)}, path)
-    with pytest.raises(pickle.UnpicklingError) as error:
-        load_local_checkpoint(path)
-    assert not marker.exists()
-    message = str(error.value)
-    # names the offending global and the one switch that opts in
-    assert 'posix.system' in message or 'os.system' in message
-    assert f'{TRUST_ENV}=1' in message and 'crafted.pth' in message
-
-
-def test_mmengine_loader_refuses_it_too(tmp_path, monkeypatch):
-    """What --resume and init_cfg=Pretrained call: mmengine's loader."""
-    from mmengine.runner import CheckpointLoader
-
-    from mixedae_mm.utils import TRUST_ENV
-    monkeypatch.delenv(TRUST_ENV, raising=False)
-    marker = tmp_path / 'pwned'
-    path = str(tmp_path / 'crafted.pth')
-    torch.save({'state_dict': _WritesAFile(marker)}, path)
-    with pytest.raises(pickle.UnpicklingError, match=TRUST_ENV):
-        CheckpointLoader.load_checkpoint(path, map_location='cpu')
-    assert not marker.exists()
-
-
-def test_the_switch_loads_a_trusted_file(tmp_path, monkeypatch):
-    from mixedae_mm.utils import TRUST_ENV, load_local_checkpoint
-    path = str(tmp_path / 'custom.pth')
-    torch.save({'meta': Harmless(5)}, path)
-    monkeypatch.delenv(TRUST_ENV, raising=False)
-    with pytest.raises(pickle.UnpicklingError,
-                       match=r'test_checkpoint_compat\.Harmless'):
-        load_local_checkpoint(path)
-    monkeypatch.setenv(TRUST_ENV, '1')
-    assert load_local_checkpoint(path)['meta'] == Harmless(5)
-
-
-def test_torch_without_the_safe_globals_api_needs_the_switch(
-        tmp_path, monkeypatch):
-    """On a torch older than 2.6 (no safe-globals API) nothing is loaded
-    with weights_only=False unless the user opts in for a trusted file."""
-    from mixedae_mm.utils import TRUST_ENV, load_local_checkpoint
-    path = str(tmp_path / 'weights.pth')
-    torch.save({'w': torch.ones(2)}, path)
+    from mixedae_mm.utils import TRUST_ENV, restricted_unpickler
+    first, ckpt = trained
     monkeypatch.delattr(torch.serialization,
                         'get_unsafe_globals_in_checkpoint')
     monkeypatch.delenv(TRUST_ENV, raising=False)
-    with pytest.raises(RuntimeError, match='torch >= 2.6') as err:
-        load_local_checkpoint(path)
-    assert f'{TRUST_ENV}=1' in str(err.value)
-    monkeypatch.setenv(TRUST_ENV, '1')
-    assert torch.equal(load_local_checkpoint(path)['w'], torch.ones(2))
+    calls = []
+    load = torch.load
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(torch, 'load', spy)
+    cfg = tiny_runner_cfg(str(tmp_path), image_root, max_iters=3,
+                          resume=True, load_from=ckpt)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 3
+    history = runner.message_hub.get_scalar('train/loss').data[0]
+    first_history = first.message_hub.get_scalar('train/loss').data[0]
+    assert history[:2].tolist() == first_history.tolist()
+    init_default_scope('mmpretrain')
+    tiny_model_cfg.init_cfg = dict(type='Pretrained', checkpoint=ckpt)
+    model = MODELS.build(tiny_model_cfg)
+    model.init_weights()
+    expected = first.model.state_dict()
+    for key, value in model.state_dict().items():
+        torch.testing.assert_close(value, expected[key], msg=key)
+    assert calls and all(
+        call['pickle_module'] is restricted_unpickler and
+        call['weights_only'] is False for call in calls), calls
+
+
+def _with_meta_config(ckpt, path, command):
+    """The Runner's checkpoint, with ``meta['config']`` set to Python that
+    runs ``command``: what mmengine's resume would execute."""
+    from mixedae_mm.utils import load_local_checkpoint
+    state = load_local_checkpoint(ckpt)
+    state['meta']['config'] = f'__import__("os").system({command!r})\n'
+    torch.save(state, path)
+
+
+def test_resume_never_executes_the_config_of_a_checkpoint(
+        trained, tmp_path, image_root, capsys):
+    """A genuine checkpoint with a command in ``meta['config']`` (plain data
+    to the unpickler): the resume drops it, says so, runs nothing, and
+    continues the run."""
+    _, ckpt = trained
+    marker = tmp_path / 'pwned'
+    crafted = str(tmp_path / 'crafted.pth')
+    _with_meta_config(ckpt, crafted, f'touch {marker}')
+    cfg = tiny_runner_cfg(str(tmp_path / 'work'), image_root, max_iters=3,
+                          resume=True, load_from=crafted)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert not marker.exists()
+    assert runner.iter == 3
+    out = capsys.readouterr().out
+    assert "Dropped meta['config'] of " + crafted in out
+    # mmengine's own copy of the config, which resume does not execute,
+    # stays
+    from mixedae_mm.utils import load_local_checkpoint
+    meta = load_local_checkpoint(crafted)['meta']
+    assert 'config' not in meta and 'model = dict(' in meta['cfg']
+
+
+def test_other_schemes_drop_the_config_too(monkeypatch):
+    """https://, open-mmlab:// ... keep mmengine's loaders, wrapped so that
+    what they load has no ``meta['config']`` either."""
+    from mmengine.runner import CheckpointLoader
+
+    from mixedae_mm.utils import register_checkpoint_loader
+    monkeypatch.setattr(CheckpointLoader, '_schemes',
+                        dict(CheckpointLoader._schemes))
+
+    def load_from_h18(filename, map_location=None):
+        return {'meta': {'config': 'import os', 'cfg': 'a = 1'}}
+
+    CheckpointLoader.register_scheme('h18://', load_from_h18)
+    register_checkpoint_loader()
+    loaded = CheckpointLoader.load_checkpoint('h18://x.pth')
+    assert loaded['meta'] == {'cfg': 'a = 1'}
+    # every scheme mmengine registers is wrapped, the local one is ours
+    for prefix, loader in CheckpointLoader._schemes.items():
+        if prefix:
+            assert loader.drops_executable_config, prefix
+    register_checkpoint_loader()  # idempotent: no double wrapping
+    assert CheckpointLoader._schemes['h18://'].__wrapped__ is load_from_h18
 
 
 def test_allow_list_is_not_left_registered(trained):

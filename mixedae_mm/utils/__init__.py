@@ -1,4 +1,7 @@
-from .checkpoint_compat import (TRUST_ENV, checkpoint_safe_globals,
+from .checkpoint_compat import (TRUST_ENV, InvalidCheckpointError,
+                                UnsafeCheckpointError,
+                                checkpoint_safe_globals,
+                                drop_executable_config,
                                 load_local_checkpoint,
                                 register_checkpoint_loader)
 from .package_configs import (config_dir, config_path,
@@ -6,9 +9,11 @@ from .package_configs import (config_dir, config_path,
 from .state_dict_diff import StateDictDiff, diff_state_dicts, list_keys
 
 __all__ = [
-    'TRUST_ENV', 'checkpoint_safe_globals', 'load_local_checkpoint',
-    'register_checkpoint_loader', 'StateDictDiff', 'diff_state_dicts',
-    'list_keys', 'config_dir', 'config_path', 'register_config_package'
+    'TRUST_ENV', 'InvalidCheckpointError', 'UnsafeCheckpointError',
+    'checkpoint_safe_globals', 'drop_executable_config',
+    'load_local_checkpoint', 'register_checkpoint_loader', 'StateDictDiff',
+    'diff_state_dicts', 'list_keys', 'config_dir', 'config_path',
+    'register_config_package'
 ]
 
 # ``mixedae_mm::<config>`` paths for mmengine, as ``mmpretrain::``
