@@ -1,6 +1,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from test_reference_equivalence import sorted_topk_keep
 
 from mixedae_mm.models.utils import (HomologousAttention, homologous_accuracy,
                                      topk_keep_mask)
@@ -149,12 +150,7 @@ def sorted_keep(attn: HomologousAttention, x: torch.Tensor, topk: int):
     d = C // attn.num_heads
     qkv = attn.qkv(x).reshape(B, L, 3, attn.num_heads, d).detach()
     q, k = qkv[:, :, 0].transpose(1, 2), qkv[:, :, 1].transpose(1, 2)
-    scores = q @ k.transpose(-2, -1) / d**0.5
-    threshold = scores[..., 1:].sort(-1, descending=True).values[
-        ..., topk - 1:topk]
-    keep = torch.ones_like(scores, dtype=torch.bool)
-    keep[..., 1:] = scores[..., 1:] >= threshold
-    return keep
+    return sorted_topk_keep(q @ k.transpose(-2, -1) / d**0.5, topk)
 
 
 @pytest.mark.parametrize('attn_drop', [0., 0.1])

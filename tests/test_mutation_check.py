@@ -1,6 +1,8 @@
 """tools/mutation_check.py: its mutants follow the current source, and a
 mutant that no longer applies is an error, never a survivor."""
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 
@@ -51,3 +53,19 @@ def test_a_folder_without_git_is_refused(tmp_path):
 def test_unknown_mutant_names_are_refused():
     with pytest.raises(SystemExit, match=r"unknown mutants \['nope'\]"):
         mutation_check.main(['--only', 'nope', '--list'])
+
+
+def test_the_script_lists_the_mutants_without_importing_the_package():
+    out = subprocess.run(
+        [sys.executable, '-X', 'importtime', 'tools/mutation_check.py',
+         '--list'], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert [line.split()[0] for line in out.stdout.splitlines()
+            ] == [m.name for m in MUTANTS]
+    # loaded by path: a half-edited model file cannot stop the check
+    imported = {
+        line.rsplit('|', 1)[1].strip()
+        for line in out.stderr.splitlines() if line.startswith('import time')
+    }
+    assert 'argparse' in imported  # the parse of -X importtime works
+    assert not {'torch', 'mixedae_mm', 'mixedae_mm.models'} & imported

@@ -47,8 +47,8 @@ __all__ = [
 #: The repository root of this checkout (``mixedae_mm/tools/..``).
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-#: The fast tests that cover ``mixedae_mm/models/`` (``-m "not slow"``),
-#: about a minute on one thread when nothing fails.
+#: The fast tests that cover ``mixedae_mm/models/`` (``-m "not slow"``):
+#: 17-32 s a run on one thread of a shared 2-core CPU when nothing fails.
 TESTS = (
     'tests/test_mixedae_wiring.py',
     'tests/test_mixmask_soft_loss.py',
