@@ -98,9 +98,16 @@ def _fake_dist(site: str, name: str, version: str) -> None:
 @pytest.fixture(scope='module')
 def wheel(tmp_path_factory):
     """clean copy of the checkout -> sdist -> wheel."""
-    if shutil.which('git') is None or not osp.isdir(osp.join(ROOT, '.git')):
-        pytest.skip('needs a git checkout to tell its files from build '
-                    'outputs')
+    # a precondition, not an option: a CI that built from an archive would
+    # otherwise pass without ever building the wheel
+    if shutil.which('git') is None:
+        pytest.fail('test_packaging needs git on PATH (it lists the '
+                    "checkout's files with git ls-files); install git.")
+    if not osp.exists(osp.join(ROOT, '.git')):
+        pytest.fail(f'test_packaging needs a git checkout, but {ROOT} has no '
+                    '.git: it tells the files of a release from build '
+                    'outputs with git ls-files. Run the suite in a git '
+                    'clone, not in an unpacked archive.')
     tmp = tmp_path_factory.mktemp('build')
     files = _run(['git', 'ls-files', '-co', '--exclude-standard', '-z'],
                  cwd=ROOT).stdout.split('\0')
