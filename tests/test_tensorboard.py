@@ -8,12 +8,11 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
+# tensorboard is a runtime requirement: missing, this fails, never skips
+from tensorboard.backend.event_processing import event_accumulator
 
 from conftest import ROOT, tiny_runner_cfg
 from mixedae_mm.engine import OptionalTensorboardVisBackend
-
-event_accumulator = pytest.importorskip(
-    'tensorboard.backend.event_processing.event_accumulator')
 
 SWITCH = {'visualizer.vis_backends.1.enable': True}
 CONFIGS = [

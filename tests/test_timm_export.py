@@ -7,15 +7,16 @@ import os.path as osp
 import re
 
 import pytest
+import safetensors.torch as safetensors_torch
+# timm (requirements/tests.txt) and safetensors (runtime): missing, these
+# imports fail, never skip
+import timm
 import torch
 from mmpretrain.models import VisionTransformer
 
 from mixedae_mm.models import MixedAEViT
 from mixedae_mm.tools import publish_backbone
 from mixedae_mm.transfer.timm_export import timm_model_args, to_timm_state_dict
-
-timm = pytest.importorskip('timm')
-safetensors_torch = pytest.importorskip('safetensors.torch')
 
 TINY = dict(embed_dims=64, num_layers=2, num_heads=4, feedforward_channels=128)
 # name, mmpretrain arch, image size, patch size, timm architecture, args
