@@ -71,3 +71,21 @@ def test_config_builds_its_model_and_pipeline(path):
     dataset = dataset.get('dataset', dataset)
     for step in dataset.pipeline:
         TRANSFORMS.build(step)
+
+
+def test_short_name_writes_where_the_downstream_configs_read(monkeypatch):
+    """tools/train.py's work dir: the canonical one, unless --work-dir."""
+    from mixedae_mm.tools.train import merge_args, parse_args
+    monkeypatch.setenv('LOCAL_RANK', '0')  # parse_args would export it
+    short = osp.join(ROOT, 'configs', 'mixedae_vit-b_1600e.py')
+    long = osp.join(ROOT, 'configs', 'mixedae',
+                    'mixedae_vit-base-p16_8xb512-amp-coslr-1600e_in1k.py')
+    canonical = osp.join('work_dirs',
+                         'mixedae_vit-base-p16_8xb512-amp-coslr-1600e_in1k')
+    for path in (short, long):
+        cfg = merge_args(Config.fromfile(path), parse_args([path]))
+        assert osp.normpath(cfg.work_dir) == canonical
+        assert cfg.train_cfg.max_epochs == 1600
+    cfg = merge_args(
+        Config.fromfile(short), parse_args([short, '--work-dir', 'mine']))
+    assert cfg.work_dir == 'mine'
