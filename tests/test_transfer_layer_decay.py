@@ -93,3 +93,4 @@ def test_found_from_every_library(scope):
         'BackboneLayerDecayOptimWrapperConstructor') is \
         BackboneLayerDecayOptimWrapperConstructor
     assert registry.HOOKS.get('CheckPretrainedWeightsHook') is not None
+    assert registry.HOOKS.get('CheckBatchLayoutHook') is not None
