@@ -99,6 +99,11 @@ param_scheduler = [
 ]
 train_cfg = dict(
     max_iters=max_iters, val_interval=max_iters, dynamic_intervals=None)
+# one process x 2 images
+custom_hooks = [
+    dict(type='CheckPretrainedWeightsHook', allowed_unexpected=['ln1.*']),
+    dict(type='CheckBatchLayoutHook', images_per_iter=2),
+]
 default_hooks = dict(
     logger=dict(interval=1),
     checkpoint=dict(interval=max_iters, max_keep_ckpts=1))

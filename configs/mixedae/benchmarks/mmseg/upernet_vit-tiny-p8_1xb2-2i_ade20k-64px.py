@@ -63,5 +63,10 @@ optim_wrapper = dict(
     constructor={{_base_.optim_wrapper.constructor}},
     paramwise_cfg={{_base_.optim_wrapper.paramwise_cfg}})
 train_cfg = dict(max_iters=2, val_interval=2)
+# one process x 2 images
+custom_hooks = [
+    dict(type='CheckPretrainedWeightsHook', allowed_unexpected=['ln1.*']),
+    dict(type='CheckBatchLayoutHook', images_per_iter=2),
+]
 default_hooks = dict(
     logger=dict(interval=1), checkpoint=dict(interval=2, max_keep_ckpts=1))

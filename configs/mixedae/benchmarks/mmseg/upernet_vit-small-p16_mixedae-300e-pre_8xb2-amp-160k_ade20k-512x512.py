@@ -1,0 +1,9 @@
+# ADE20K UperNet, MixedAE ViT-S/16 pre-trained 300 epochs:
+# the recipe of
+#   upernet_vit-small-p16_8xb2-amp-160k_ade20k-512x512.py
+# loading the last checkpoint of the pre-training
+#   mixedae_vit-small-p16_8xb512-amp-coslr-300e_in1k.py
+_base_ = './upernet_vit-small-p16_8xb2-amp-160k_ade20k-512x512.py'
+
+pretrained = 'work_dirs/mixedae_vit-small-p16_8xb512-amp-coslr-300e_in1k/epoch_300.pth'  # noqa: E501
+model = dict(backbone=dict(init_cfg=dict(checkpoint=pretrained)))

@@ -1,0 +1,9 @@
+# ImageNet-1k fine-tuning, MixedAE ViT-B/16 pre-trained 800 epochs:
+# the recipe of
+#   vit-base-p16_8xb128-coslr-100e_in1k.py
+# loading the last checkpoint of the pre-training
+#   mixedae_vit-base-p16_8xb512-amp-coslr-800e_in1k.py
+_base_ = './vit-base-p16_8xb128-coslr-100e_in1k.py'
+
+pretrained = 'work_dirs/mixedae_vit-base-p16_8xb512-amp-coslr-800e_in1k/epoch_800.pth'  # noqa: E501
+model = dict(backbone=dict(init_cfg=dict(checkpoint=pretrained)))

@@ -1,0 +1,9 @@
+# ImageNet-1k linear probing, MixedAE ViT-S/16 pre-trained 300 epochs:
+# the recipe of
+#   vit-small-p16_8xb2048-linear-coslr-90e_in1k.py
+# loading the last checkpoint of the pre-training
+#   mixedae_vit-small-p16_8xb512-amp-coslr-300e_in1k.py
+_base_ = './vit-small-p16_8xb2048-linear-coslr-90e_in1k.py'
+
+pretrained = 'work_dirs/mixedae_vit-small-p16_8xb512-amp-coslr-300e_in1k/epoch_300.pth'  # noqa: E501
+model = dict(backbone=dict(init_cfg=dict(checkpoint=pretrained)))
