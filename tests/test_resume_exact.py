@@ -3,13 +3,30 @@ with persistent data-loader workers, and an iteration-based resume whose
 next batch starts a new pass over the data.  A resumed run must give the
 uninterrupted run's losses to the last bit and its final weights (CPU, one
 thread, fixed seed)."""
+import copy
 import os.path as osp
 
 import pytest
 import torch
-from mmengine.runner import Runner
+from mmengine.runner import Runner, ValLoop
+from mmpretrain.registry import LOOPS
 
 from conftest import tiny_runner_cfg
+
+
+@LOOPS.register_module(force=True)
+class DataOnlyValLoop(ValLoop):
+    """mmengine's ValLoop, every batch fetched but not run through the model
+    (self-supervised models have no ``predict`` mode).  Fetching is where a
+    validation draws random numbers: its data loader draws a seed from
+    torch's generator, a random pipeline from numpy's."""
+
+    def run_iter(self, idx, data_batch) -> None:
+        self.runner.call_hook(
+            'before_val_iter', batch_idx=idx, data_batch=data_batch)
+        self.runner.call_hook(
+            'after_val_iter', batch_idx=idx, data_batch=data_batch,
+            outputs=[])
 
 
 @pytest.fixture
@@ -81,4 +98,28 @@ def test_iteration_based_resume_at_a_new_pass_is_exact(
     resumed, resumed_losses = _train(
         _cfg(tmp_path / 'resumed', image_root, 'iter', workers=0,
              resume=True, load_from=ckpt))
+    _assert_same_run(resumed, resumed_losses, full, full_losses)
+
+
+@pytest.mark.slow
+def test_resume_of_a_config_that_validates_is_exact(
+        tmp_path, image_root, one_thread):
+    """4 iterations validating every 2 (after the checkpoint at 2 is
+    captured), with the training pipeline's random augmentations:
+    RNGStateHook undoes the validation's draws, so the resume from
+    iteration 2 gives the uninterrupted losses and weights."""
+
+    def cfg(work, **overrides):
+        cfg = _cfg(work, image_root, 'iter', workers=0, **overrides)
+        cfg.val_dataloader = copy.deepcopy(cfg.train_dataloader)
+        cfg.val_dataloader.sampler.shuffle = False
+        cfg.val_cfg = dict(type='DataOnlyValLoop')
+        cfg.val_evaluator = dict(type='Evaluator', metrics=[])
+        cfg.train_cfg.val_interval = 2
+        return cfg
+
+    full, full_losses = _train(cfg(tmp_path / 'full'))
+    ckpt = str(tmp_path / 'full' / 'iter_2.pth')
+    resumed, resumed_losses = _train(
+        cfg(tmp_path / 'resumed', resume=True, load_from=ckpt))
     _assert_same_run(resumed, resumed_losses, full, full_losses)

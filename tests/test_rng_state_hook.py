@@ -1,5 +1,7 @@
-"""RNGStateHook's pieces: plain saved states, the old checkpoint format, and
-data-loader workers whose draws follow the epoch."""
+"""RNGStateHook's pieces: plain saved states, the old checkpoint format,
+data-loader workers whose draws follow the epoch, and one seed per rank."""
+import glob
+import os.path as osp
 import random
 from types import SimpleNamespace
 
@@ -8,8 +10,17 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from conftest import ROOT
 from mixedae_mm.engine.hooks import RNGStateHook
 from mixedae_mm.engine.hooks.worker_seeding import EpochSeededPipeline
+
+# every pre-training config (not the transfer benchmarks, not the
+# single-process CPU proxies)
+PRETRAIN_CONFIGS = sorted(
+    glob.glob(osp.join(ROOT, 'configs', '*.py')) +
+    glob.glob(osp.join(ROOT, 'configs', 'mixedae', '*.py')) +
+    glob.glob(osp.join(ROOT, 'configs', 'mixedae', 'ablations', '*.py')) +
+    glob.glob(osp.join(ROOT, 'configs', 'mixmask', '*.py')))
 
 
 def _draws():
@@ -88,3 +99,36 @@ def test_nested_data_sets_are_wrapped_once():
     assert EpochSeededPipeline.wrap_dataset(nested, epoch, 0, 0) == 2
     assert EpochSeededPipeline.wrap_dataset(nested, epoch, 0, 0) == 0
     assert isinstance(a.pipeline, EpochSeededPipeline)
+
+
+def test_the_pretraining_config_list_is_not_empty():
+    names = [osp.basename(path) for path in PRETRAIN_CONFIGS]
+    assert len(names) >= 20
+    assert 'mixmask-mocov2_resnet50_8xb32-coslr-200e_in1k.py' in names
+    assert 'mixedae_vit-tiny-p8_1xb16-60i_demo-64px.py' in names
+
+
+@pytest.mark.parametrize('path', PRETRAIN_CONFIGS, ids=osp.basename)
+def test_every_pretraining_config_seeds_each_rank_apart(path):
+    """``diff_rank_seed``: rank r is seeded with seed + r, so on several
+    GPUs every rank draws its own mixing masks (MixedAE's and MixMask's
+    come from torch's global generator) and augmentations."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(path)
+    assert cfg.randomness.get('diff_rank_seed') is True, cfg.randomness
+
+
+def test_several_processes_with_one_seed_are_warned(monkeypatch):
+    from mixedae_mm.engine.hooks import rng_state_hook
+    monkeypatch.setattr(rng_state_hook, 'get_world_size', lambda: 2)
+    warnings = []
+    runner = SimpleNamespace(_randomness_cfg=dict(seed=0),
+                             logger=SimpleNamespace(warning=warnings.append),
+                             train_loop=None)
+    RNGStateHook().before_train(runner)
+    assert len(warnings) == 1
+    assert warnings[0].startswith('2 processes share one seed')
+    assert 'randomness=dict(diff_rank_seed=True)' in warnings[0]
+    runner._randomness_cfg = dict(seed=0, diff_rank_seed=True)
+    RNGStateHook().before_train(runner)
+    assert len(warnings) == 1

@@ -21,3 +21,8 @@ custom_hooks = [
     dict(type='NonFiniteLossHook'),
     dict(type='RNGStateHook'),
 ]
+
+# one seed per process (seed + rank): every GPU draws its own MixMask masks
+# and augmentations, as the official code does (MMPretrain's recipe seeds
+# all ranks alike)
+randomness = dict(diff_rank_seed=True)

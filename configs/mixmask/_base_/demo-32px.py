@@ -86,4 +86,5 @@ default_hooks = dict(
         max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
-randomness = dict(seed=0)
+# seed + rank: every process draws its own masks and augmentations
+randomness = dict(seed=0, diff_rank_seed=True)

@@ -72,9 +72,21 @@ class RNGStateHook(Hook):
     ``(seed, iteration, rank)`` -- deterministic and different per rank,
     but not the draws of an uninterrupted run -- and the log says so.
 
+    Validation: the states are captured when a checkpoint is due, after the
+    training iteration or epoch, and the validation loop runs after that (on
+    the same generators: its data loader draws its seeds from torch's, its
+    pipeline from numpy's).  So the hook saves every generator in
+    ``before_val`` and puts it back in ``after_val``: training continues
+    from the states the checkpoint holds, with or without validation, and
+    a resumed run of a config that validates is exact too.
+
+    Several processes: the hook warns when ``randomness.diff_rank_seed`` is
+    off, since every rank then draws the same mixing masks.
+
     With a fixed seed on the CPU the resumed losses and weights are
     bit-identical to an uninterrupted run (tested for epoch-based loops with
-    persistent workers, iteration-based loops, and two processes).
+    persistent workers, iteration-based loops with and without a
+    validation loop, and two processes).
     """
 
     priority = 'VERY_HIGH'
@@ -85,6 +97,7 @@ class RNGStateHook(Hook):
         self._gathered: Optional[List[dict]] = None
         self._gathered_at = None
         self._torch_after_fetch: Optional[torch.Tensor] = None
+        self._before_val: Optional[dict] = None
         self._epoch = torch.zeros(1, dtype=torch.int64).share_memory_()
 
     # ------------------------------------------------------------ states
@@ -163,8 +176,11 @@ class RNGStateHook(Hook):
                 self._gathered_at == (runner.epoch, runner.iter):
             ranks = self._gathered
         else:
-            # a save no CheckpointHook announced: only this rank's states
-            ranks = [self.get_state()] + [None] * (world_size - 1)
+            # a save no CheckpointHook announced (e.g. a best checkpoint,
+            # saved during validation, whose draws are undone after it):
+            # only this rank's states
+            state = self._before_val or self.get_state()
+            ranks = [state] + [None] * (world_size - 1)
             if world_size > 1:
                 runner.logger.warning(
                     'RNGStateHook: this checkpoint was saved outside a '
@@ -223,8 +239,27 @@ class RNGStateHook(Hook):
             seed_everything(self._reseed)
         self._pending = self._reseed = None
 
+    # -------------------------------------------------------- validation
+    def before_val(self, runner) -> None:
+        self._before_val = self.get_state()
+
+    def after_val(self, runner) -> None:
+        # training goes on from the states it had before validating: those
+        # a checkpoint saved just before holds
+        if self._before_val is not None:
+            self.set_state(self._before_val)
+            self._before_val = None
+
     # ---------------------------------------------------------- training
     def before_train(self, runner) -> None:
+        randomness = getattr(runner, '_randomness_cfg', None) or {}
+        if get_world_size() > 1 and not randomness.get('diff_rank_seed'):
+            runner.logger.warning(
+                f'{get_world_size()} processes share one seed '
+                '(randomness.diff_rank_seed is off): every rank draws the '
+                'same mixing masks and augmentations. Set '
+                'randomness=dict(diff_rank_seed=True) in the config to give '
+                'each rank its own (seed + rank).')
         if isinstance(runner.train_loop, EpochBasedTrainLoop):
             seed = 0 if runner.seed is None else runner.seed
             EpochSeededPipeline.wrap_dataset(
