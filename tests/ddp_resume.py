@@ -2,7 +2,7 @@
 mixing masks every rank draws.  Used by ``test_distributed.py`` (not
 collected by pytest itself).
 
-    torchrun --nproc_per_node 2 tests/ddp_resume.py two OUT_DIR
+    torchrun --standalone --nproc_per_node 2 tests/ddp_resume.py two OUT_DIR
         4 iterations uninterrupted (checkpoints at 2 and 4), then a resume
         from iteration 2 to 4; writes OUT_DIR/masks_{full,resumed}_rank{r}.pth
     python tests/ddp_resume.py one OUT_DIR
@@ -27,8 +27,8 @@ import mixedae_mm.models.backbones.mixedae_vit as mixedae_vit  # noqa: E402
 from conftest import tiny_runner_cfg  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mixedae_mm.tools.train import (init_cpu_process_group,  # noqa: E402
-                                    set_launcher)
+from mixedae_mm.tools.train import (finish_process_group,  # noqa: E402
+                                    init_cpu_process_group, set_launcher)
 
 _draw = mixedae_vit.random_mixing_mask
 MASKS = []
@@ -68,6 +68,7 @@ def main(mode: str, out: str) -> None:
         masks = train(out, osp.join(out, 'resumed'), 'pytorch', resume=True,
                       load_from=ckpt)
         torch.save(masks, osp.join(out, f'masks_resumed_rank{rank}.pth'))
+        finish_process_group()
     else:
         for name in 'ab':
             masks = train(out, osp.join(out, f'reseed_{name}'), 'none',

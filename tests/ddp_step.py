@@ -1,7 +1,7 @@
 """One MixedAE training step, single-process or under torchrun (gloo).
 
     python tests/ddp_step.py OUT.pth             # the whole batch
-    torchrun --nproc_per_node 2 tests/ddp_step.py OUT.pth   # half each
+    torchrun --standalone --nproc_per_node 2 tests/ddp_step.py OUT.pth
 
 Both use the same initial weights, the same 16 images and the same 4
 mixing masks; under torchrun rank ``r`` takes images ``8r .. 8r+7`` and
@@ -24,6 +24,7 @@ from mmengine.registry import init_default_scope  # noqa: E402
 from mmpretrain.registry import MODELS  # noqa: E402
 
 from mixedae_mm.models.utils import random_mixing_mask  # noqa: E402
+from mixedae_mm.tools.train import finish_process_group  # noqa: E402
 
 TINY = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs',
                 'mixedae', 'mixedae_vit-tiny-p8_1xb16-60i_demo-64px.py')
@@ -74,7 +75,7 @@ def main(out: str) -> None:
                 'state_dict': model.state_dict()
             }, out)
     if distributed:
-        dist.destroy_process_group()
+        finish_process_group()
 
 
 if __name__ == '__main__':

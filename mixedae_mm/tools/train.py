@@ -22,7 +22,8 @@ import mixedae_mm  # noqa: F401  (registers the classes, checkpoint loader)
 
 __all__ = [
     'parse_args', 'parse_with_common_args', 'set_work_dir', 'set_launcher',
-    'merge_args', 'init_cpu_process_group', 'build_runner', 'main'
+    'merge_args', 'init_cpu_process_group', 'finish_process_group',
+    'build_runner', 'main'
 ]
 
 
@@ -124,6 +125,23 @@ def init_cpu_process_group(cfg: Config) -> None:
         dist.init_process_group(backend='gloo')
 
 
+def finish_process_group() -> None:
+    """End a distributed run cleanly: wait for every rank, then destroy the
+    process group.
+
+    A rank that exits while another still uses the group (rank 0 saving the
+    last checkpoint, say) closes its gloo sockets under the other's feet:
+    gloo's background thread then sees "connection closed by peer" and may
+    abort the process (SIGABRT) after a successful run.  A barrier first
+    makes every rank reach the end before any socket closes, and
+    ``destroy_process_group`` closes them in order instead of leaving it to
+    the interpreter's exit.  Does nothing without a process group.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Merge the command-line arguments into the config."""
     if args.no_validate:
@@ -187,4 +205,5 @@ def main(argv: Optional[List[str]] = None) -> Runner:
     init_cpu_process_group(cfg)
     runner = build_runner(cfg)
     runner.train()
+    finish_process_group()
     return runner
