@@ -335,3 +335,49 @@ def test_a_file_that_is_no_checkpoint_is_called_so(tmp_path, loader_path,
         assert message.startswith(f'not a valid checkpoint: {path} (')
         assert TRUST_ENV not in message
         assert why == '' or re.search(why, message), message
+
+
+def test_restricted_path_needs_only_torchs_tensor_globals(tmp_path,
+                                                          monkeypatch):
+    """torch 2.0's weights-only list lacks some of today's entries; the
+    restricted unpickler brings what mmengine checkpoints need besides
+    tensors itself (OrderedDict, Counter, the latin1 bytes codec), and no
+    other codec."""
+    from collections import Counter, OrderedDict
+
+    import torch._weights_only_unpickler as weights_only
+
+    from mixedae_mm.utils import UnsafeCheckpointError, load_local_checkpoint
+    everything = weights_only._get_allowed_globals()
+    monkeypatch.setattr(
+        weights_only, '_get_allowed_globals', lambda: {
+            name: obj for name, obj in everything.items()
+            if name.startswith('torch.')
+        })
+    monkeypatch.delattr(torch.serialization,
+                        'get_unsafe_globals_in_checkpoint')
+    state = {
+        'param_schedulers': [{'milestones': Counter({3: 1, 5: 1})}],
+        'state_dict': OrderedDict(w=torch.arange(3.)),
+        'meta': {'raw': b'\x00\xffab', 'seen': np.arange(2)},
+    }
+    path = str(tmp_path / 'old.pth')
+    torch.save(state, path)
+    loaded = load_local_checkpoint(path)
+    assert loaded['param_schedulers'][0]['milestones'] == Counter({3: 1,
+                                                                   5: 1})
+    assert type(loaded['state_dict']) is OrderedDict
+    assert torch.equal(loaded['state_dict']['w'], torch.arange(3.))
+    assert loaded['meta']['raw'] == b'\x00\xffab'
+    assert loaded['meta']['seen'].tolist() == [0, 1]
+
+    import codecs
+
+    class Rot13:
+
+        def __reduce__(self):
+            return (codecs.encode, ('payload', 'rot13'))
+
+    torch.save({'meta': Rot13()}, path)
+    with pytest.raises(UnsafeCheckpointError, match='only latin1'):
+        load_local_checkpoint(path)

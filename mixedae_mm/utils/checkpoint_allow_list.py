@@ -1,5 +1,6 @@
 """What an mmengine training checkpoint may hold beyond torch's own
 weights-only globals: the allow-list of the checkpoint loader."""
+from collections import Counter, OrderedDict
 from typing import Any, Callable, Dict, List, Tuple, Union
 
 from mmengine.logging import HistoryBuffer
@@ -29,6 +30,15 @@ def _history_buffer_getattr(obj: object, name: str) -> Callable:
                     '(only public HistoryBuffer methods are)')
 
 
+def _latin1_bytes(text: Any, encoding: Any = 'latin1') -> bytes:
+    """``_codecs.encode(text, 'latin1')``: how pickle protocol 2 writes
+    ``bytes``; no other codec."""
+    if type(text) is not str or encoding not in ('latin1', 'latin-1'):
+        raise Forbidden(f'_codecs.encode(..., {encoding!r}): only latin1 '
+                        'strings are allowed')
+    return text.encode('latin1')
+
+
 def checkpoint_safe_globals() -> List[SafeGlobal]:
     """The globals, beyond torch's own, of an mmengine training checkpoint.
 
@@ -54,10 +64,19 @@ def allowed_globals() -> Dict[str, Any]:
     ``OrderedDict`` ...) and :func:`checkpoint_safe_globals`.
 
     Used by the restricted unpickler on torch < 2.6; torch's list is read
-    from ``torch._weights_only_unpickler`` (torch >= 1.13).
+    from ``torch._weights_only_unpickler`` (torch >= 1.13).  What every
+    mmengine checkpoint needs besides tensors is added whatever that torch
+    lists: ``OrderedDict``, ``Counter`` (``MultiStepLR``'s milestones) and
+    ``_codecs.encode`` (the bytes of numpy arrays), the last for latin1
+    only.
     """
     from torch._weights_only_unpickler import _get_allowed_globals
     allowed = dict(_get_allowed_globals())
+    allowed.update({
+        'collections.OrderedDict': OrderedDict,
+        'collections.Counter': Counter,
+        '_codecs.encode': _latin1_bytes
+    })
     for entry in checkpoint_safe_globals():
         if isinstance(entry, tuple):
             obj, name = entry
