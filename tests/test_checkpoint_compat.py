@@ -31,25 +31,24 @@ def test_plain_torch_load_refuses_the_checkpoint(trained):
         torch.load(ckpt)
 
 
-def test_resume_continues_from_the_checkpoint(trained, tmp_path, image_root):
+def _resume(trained, work_dir, image_root, max_iters):
+    """Resume ``trained``'s checkpoint up to ``max_iters``; the message hub
+    must come back (the first 2 losses are the first run's)."""
     first, ckpt = trained
-    cfg = tiny_runner_cfg(str(tmp_path), image_root, max_iters=4,
+    cfg = tiny_runner_cfg(str(work_dir), image_root, max_iters=max_iters,
                           resume=True, load_from=ckpt)
     runner = Runner.from_cfg(cfg)
     runner.train()
-    assert runner.iter == 4
-    # the message hub came back: the first 2 losses are the first run's
+    assert runner.iter == max_iters
     history = runner.message_hub.get_scalar('train/loss').data[0]
     first_history = first.message_hub.get_scalar('train/loss').data[0]
-    assert len(history) == 4
+    assert len(history) == max_iters
     assert history[:2].tolist() == first_history.tolist()
-    # and so did the optimizer: AdamW has taken 4 steps in all
-    state = runner.optim_wrapper.optimizer.state
-    steps = {int(s['step']) for s in state.values()}
-    assert steps == {4}
+    return runner
 
 
-def test_pretrained_init_cfg_loads_the_weights(trained, tiny_model_cfg):
+def _assert_pretrained_loads(trained, tiny_model_cfg):
+    """``init_cfg=dict(type='Pretrained')`` gives the trained weights."""
     from mmengine.registry import init_default_scope
     from mmpretrain.registry import MODELS
     first, ckpt = trained
@@ -60,6 +59,18 @@ def test_pretrained_init_cfg_loads_the_weights(trained, tiny_model_cfg):
     expected = first.model.state_dict()
     for key, value in model.state_dict().items():
         torch.testing.assert_close(value, expected[key], msg=key)
+
+
+def test_resume_continues_from_the_checkpoint(trained, tmp_path, image_root):
+    runner = _resume(trained, tmp_path, image_root, max_iters=4)
+    # and so did the optimizer: AdamW has taken 4 steps in all
+    state = runner.optim_wrapper.optimizer.state
+    steps = {int(s['step']) for s in state.values()}
+    assert steps == {4}
+
+
+def test_pretrained_init_cfg_loads_the_weights(trained, tiny_model_cfg):
+    _assert_pretrained_loads(trained, tiny_model_cfg)
 
 
 def test_pure_weights_file_loads_without_pickled_objects(trained, tmp_path):
@@ -82,11 +93,7 @@ def test_older_torch_loads_and_resumes_without_the_switch(
     """torch 2.0 - 2.5 (no safe-globals API, taken here by hiding it): the
     restricted unpickler loads the Runner's checkpoint for --resume and
     Pretrained with no switch, and nothing is unpickled unrestricted."""
-    from mmengine.registry import init_default_scope
-    from mmpretrain.registry import MODELS
-
     from mixedae_mm.utils import TRUST_ENV, restricted_unpickler
-    first, ckpt = trained
     monkeypatch.delattr(torch.serialization,
                         'get_unsafe_globals_in_checkpoint')
     monkeypatch.delenv(TRUST_ENV, raising=False)
@@ -98,21 +105,8 @@ def test_older_torch_loads_and_resumes_without_the_switch(
         return load(*args, **kwargs)
 
     monkeypatch.setattr(torch, 'load', spy)
-    cfg = tiny_runner_cfg(str(tmp_path), image_root, max_iters=3,
-                          resume=True, load_from=ckpt)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    assert runner.iter == 3
-    history = runner.message_hub.get_scalar('train/loss').data[0]
-    first_history = first.message_hub.get_scalar('train/loss').data[0]
-    assert history[:2].tolist() == first_history.tolist()
-    init_default_scope('mmpretrain')
-    tiny_model_cfg.init_cfg = dict(type='Pretrained', checkpoint=ckpt)
-    model = MODELS.build(tiny_model_cfg)
-    model.init_weights()
-    expected = first.model.state_dict()
-    for key, value in model.state_dict().items():
-        torch.testing.assert_close(value, expected[key], msg=key)
+    _resume(trained, tmp_path, image_root, max_iters=3)
+    _assert_pretrained_loads(trained, tiny_model_cfg)
     assert calls and all(
         call['pickle_module'] is restricted_unpickler and
         call['weights_only'] is False for call in calls), calls
