@@ -221,11 +221,14 @@ def test_other_numpy_forgeries_are_refused(tmp_path, loader_path, forged):
         load_local_checkpoint(path)
 
 
+@pytest.mark.parametrize('zip_format', [True, False], ids=['zip', 'legacy'])
 def test_numpy_objects_of_genuine_checkpoints_round_trip(tmp_path,
-                                                         loader_path):
+                                                         loader_path,
+                                                         zip_format):
     """What message hubs and dataset metas hold: numpy scalars of every
     plain kind, and arrays C- and F-ordered, big-endian, 0-d and empty --
-    rebuilt equal, with their dtype, type and memory order."""
+    rebuilt equal, with their dtype, type and memory order; in torch's zip
+    format and its legacy one."""
     from mmengine.logging import HistoryBuffer
 
     from mixedae_mm.utils import load_local_checkpoint
@@ -244,7 +247,8 @@ def test_numpy_objects_of_genuine_checkpoints_round_trip(tmp_path,
     }
     path = str(tmp_path / 'numpy.pth')
     torch.save({'message_hub': {'log_scalars': {'loss': buffer},
-                                'runtime_info': values}}, path)
+                                'runtime_info': values}}, path,
+               _use_new_zipfile_serialization=zip_format)
     loaded = load_local_checkpoint(path)['message_hub']
     for key, value in values.items():
         got = loaded['runtime_info'][key]

@@ -65,7 +65,7 @@ def _trusted() -> bool:
     return os.environ.get(TRUST_ENV, '').lower() in ('1', 'true', 'yes')
 
 
-def has_safe_globals_api() -> bool:
+def _has_safe_globals_api() -> bool:
     """torch >= 2.6: weights-only loading with ``(object, name)`` entries."""
     return hasattr(torch.serialization, 'get_unsafe_globals_in_checkpoint')
 
@@ -176,24 +176,25 @@ def _safe_load(filename: str, map_location) -> Any:
         Forbidden: What the allow-list refuses.
         InvalidCheckpointError: The file cannot be read as a checkpoint.
     """
-    load = _load_with_torch if has_safe_globals_api() else _load_restricted
+    load = _load_with_torch if _has_safe_globals_api() else _load_restricted
     try:
         return materialise(load(filename, map_location))
     except Forbidden:
         raise
     except pickle.UnpicklingError as error:
-        classified = _classify_unpickling_error(error)
+        cause, classified = error, _classify_unpickling_error(error)
     except _DAMAGED as error:
-        classified = InvalidCheckpointError(
+        cause, classified = error, InvalidCheckpointError(
             f'{type(error).__name__}: {error}'[:300])
     except RuntimeError as error:
         if 'PytorchStreamReader' not in str(error):
             raise  # e.g. a map_location this machine lacks
-        classified = InvalidCheckpointError(str(error).split('\n')[0])
+        cause, classified = error, InvalidCheckpointError(
+            str(error).split('\n')[0])
     if isinstance(classified, InvalidCheckpointError):
         classified = InvalidCheckpointError(
             f'not a valid checkpoint: {filename} ({classified})')
-    raise classified
+    raise classified from cause
 
 
 def _refusal(filename: str, error: Forbidden) -> UnsafeCheckpointError:
