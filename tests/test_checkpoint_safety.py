@@ -112,6 +112,28 @@ def test_only_history_buffer_methods_may_be_fetched_by_getattr(
         load_local_checkpoint(path)
 
 
+
+def test_a_method_fetched_by_getattr_cannot_be_called(tmp_path, loader_path):
+    """``getattr(HistoryBuffer, 'mean')`` is allowed data, calling it is
+    not: refused (no global to name), with the trust advice."""
+    from mmengine.logging import HistoryBuffer
+
+    from mixedae_mm.utils import (TRUST_ENV, UnsafeCheckpointError,
+                                  load_local_checkpoint)
+
+    class CallMean:
+
+        def __reduce__(self):
+            return (HistoryBuffer.mean, (HistoryBuffer(), ))
+
+    path = str(tmp_path / 'call.pth')
+    torch.save({'meta': CallMean()}, path)
+    with pytest.raises(UnsafeCheckpointError,
+                       match=r'(call reduce|calling) .*HistoryBuffer\.mean'
+                       ) as error:
+        load_local_checkpoint(path)
+    assert f'{TRUST_ENV}=1' in str(error.value)
+
 # ------------------------------------------------------------------ numpy
 class _ForgedDType:
     """Pickles as numpy's dtype with a state numpy never writes."""

@@ -131,10 +131,10 @@ def _classify_unpickling_error(error: pickle.UnpicklingError) -> Exception:
     if match is not None:
         return Forbidden(f'the global {match.group(1)}', match.group(1))
     policy = re.search(
-        r'(Can only .*?|Trying to call reduce .*?|Only persistent_load .*?|'
-        r'persistent_load id .*?)(\.|$)', message, re.M)
+        r'(Can only|Trying to call reduce|Only persistent_load|'
+        r'persistent_load id)[^\n]*', message)
     if policy is not None:
-        return Forbidden(policy.group(1))
+        return Forbidden(policy.group(0).rstrip('. '))
     return InvalidCheckpointError(' '.join(message.split())[:300])
 
 
