@@ -156,6 +156,9 @@ def test_moco_mixed_term_by_hand_and_the_queue_gets_clean_keys_once():
 
     assert float(out['lam']) == pytest.approx(lam)
     torch.testing.assert_close(out['loss_orig'], infonce(q))
+    # collapse signals of the clean pass: queries against their keys
+    torch.testing.assert_close(out['emb_std'], q.std(dim=0).mean())
+    torch.testing.assert_close(out['view_cos'], (q * k).sum(1).mean())
     torch.testing.assert_close(
         out['loss_mix'], lam * infonce(q_mix) + (1 - lam) * infonce(q_sw),
         rtol=1e-4, atol=1e-5)
@@ -177,6 +180,7 @@ def test_mixed_term_by_hand(name, factor):
 
     torch.manual_seed(1)
     with torch.no_grad():
+        online = ref.embed(x1)
         if name == 'byol':
             ref.target_net.update_parameters(
                 nn.Sequential(ref.backbone, ref.neck))
@@ -191,6 +195,13 @@ def test_mixed_term_by_hand(name, factor):
     assert float(out['lam']) == pytest.approx(lam)
     torch.testing.assert_close(out['loss_mix'], expected, rtol=1e-4,
                                atol=1e-5)
+    # collapse signals: the first view's online embedding against its target
+    online, target = F.normalize(online, dim=1), F.normalize(target, dim=1)
+    torch.testing.assert_close(out['emb_std'], online.std(dim=0).mean(),
+                               rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(out['view_cos'],
+                               (online * target).sum(1).mean(), rtol=1e-4,
+                               atol=1e-6)
 
 
 # --- mix_weight = 0 is the base algorithm --------------------------------
@@ -200,7 +211,8 @@ def test_mixed_term_by_hand(name, factor):
 def test_zero_mix_weight_gives_the_base_algorithms_loss_exactly(name):
     """Same weights, momentum encoder and queue, same seed: MMPretrain's own
     algorithm and MixMask with mix_weight=0 give the same total loss, bit
-    for bit; with mix_weight=1 the mixed term adds to it."""
+    for bit (no mixed pass, only the collapse signals logged beside it);
+    with mix_weight=1 the mixed term adds to it."""
     torch.manual_seed(0)
     cfg = model_cfg(name, mix_weight=0.0)
     mixmask = build(cfg)
@@ -218,8 +230,11 @@ def test_zero_mix_weight_gives_the_base_algorithms_loss_exactly(name):
 
     torch.manual_seed(1)
     ref = base.loss([x.clone() for x in inputs], None)
+    rng_base = torch.get_rng_state()
     torch.manual_seed(1)
     out = mixmask.loss([x.clone() for x in inputs], None)
+    # no mixed pass: not even a mask is drawn
+    assert torch.equal(torch.get_rng_state(), rng_base)
     torch.manual_seed(1)
     out_heavy = heavy.loss([x.clone() for x in inputs], None)
 
@@ -227,8 +242,9 @@ def test_zero_mix_weight_gives_the_base_algorithms_loss_exactly(name):
     total, log_vars = mixmask.parse_losses(out)
     assert torch.equal(total, total_ref)
     assert torch.equal(out['loss_orig'], ref['loss'])
-    assert float(out['loss_mix'].detach()) == 0.0
-    assert set(log_vars) == {'loss', 'loss_orig', 'loss_mix', 'lam'}
+    assert set(log_vars) == {'loss', 'loss_orig', 'emb_std', 'view_cos'}
+    # the signals are logged, not summed: the total is loss_orig alone
+    assert torch.equal(total, out['loss_orig'])
     # with weight 1 the mixed term is added, lam is not
     total_heavy, log_heavy = heavy.parse_losses(out_heavy)
     assert torch.equal(out_heavy['loss_orig'], ref['loss'])
@@ -236,6 +252,8 @@ def test_zero_mix_weight_gives_the_base_algorithms_loss_exactly(name):
     torch.testing.assert_close(
         total_heavy, out_heavy['loss_orig'] + out_heavy['loss_mix'])
     assert 0 < log_heavy['lam'] < 1
+    assert set(log_heavy) == {
+        'loss', 'loss_orig', 'loss_mix', 'lam', 'emb_std', 'view_cos'}
     if name == 'mocov2':  # the queue moved once, by the same clean keys
         assert torch.equal(mixmask.queue, base.queue)
         assert int(mixmask.queue_ptr) == int(base.queue_ptr) == 8

@@ -27,7 +27,12 @@ loss, so the base part draws the same random numbers as the base class and,
 with ``mix_weight=0``, the total loss equals the base algorithm's.
 
 Logged: ``loss_orig``, ``loss_mix`` (already multiplied by ``mix_weight``;
-MMEngine adds every key containing ``loss``) and ``lam`` (not summed).
+MMEngine adds every key containing ``loss``), ``lam``, and the collapse
+signals ``emb_std`` and ``view_cos`` of the clean views
+(:func:`~mixedae_mm.models.utils.embedding_stats`; not summed either).
+With ``mix_weight=0`` the mixed pass is skipped: the loss is the base
+algorithm's, with the collapse signals logged beside it (``loss_orig``
+only, no ``loss_mix`` or ``lam``).
 """
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -38,7 +43,7 @@ from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..utils import MixMaskGenerator
+from ..utils import MixMaskGenerator, embedding_stats
 
 __all__ = [
     'mix_images', 'check_pairable', 'MixMaskMixin', 'MixMaskMoCo',
@@ -84,7 +89,8 @@ class MixMaskMixin:
             :class:`~mixedae_mm.models.utils.MixMaskGenerator`. Defaults to
             ``dict(grid_size=8)`` (ImageNet's block masks, ratio 0.5).
         mix_weight (float): Factor of the mixed term; 1.0 is MixMask, 0.0
-            leaves the base algorithm's loss. Defaults to 1.0.
+            is the base algorithm (no mixed pass; its loss, plus the
+            logged collapse signals). Defaults to 1.0.
     """
 
     def __init__(self,
@@ -131,14 +137,24 @@ class MixMaskMixin:
         return (lam * loss_fn(z_mix) +
                 (1 - lam) * loss_fn(self.switch(z_mix)))
 
+    @property
+    def mixes(self) -> bool:
+        """Whether the mixed term is computed (``mix_weight > 0``)."""
+        return self.mix_weight > 0
+
     def mixmask_losses(self, loss_orig: torch.Tensor,
-                       loss_mix: torch.Tensor, lam: float) -> Losses:
-        """The loss dict: ``loss_orig``, ``mix_weight * loss_mix``, ``lam``.
+                       loss_mix: Optional[torch.Tensor], lam: Optional[float],
+                       stats: Dict[str, torch.Tensor]) -> Losses:
+        """The loss dict: ``loss_orig``, ``mix_weight * loss_mix`` and
+        ``lam`` (when mixing), and the collapse signals ``stats``.
         """
-        return dict(
-            loss_orig=loss_orig,
-            loss_mix=self.mix_weight * loss_mix,
-            lam=torch.tensor(lam, device=loss_orig.device))
+        losses = dict(loss_orig=loss_orig)
+        if loss_mix is not None:
+            losses.update(
+                loss_mix=self.mix_weight * loss_mix,
+                lam=torch.tensor(lam, device=loss_orig.device))
+        losses.update(stats)
+        return losses
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Online embedding ``neck(backbone(x))[0]``, ``(N, D)``."""
@@ -168,7 +184,8 @@ class MixMaskMoCo(MixMaskMixin, MoCo):
             data_samples (List[DataSample]): Unused.
 
         Returns:
-            dict[str, torch.Tensor]: ``loss_orig``, ``loss_mix``, ``lam``.
+            dict[str, torch.Tensor]: ``loss_orig``, ``loss_mix``, ``lam``
+            (the last two only when mixing), ``emb_std``, ``view_cos``.
         """
         assert isinstance(inputs, list)
         im_q, im_k = inputs[0], inputs[1]
@@ -189,12 +206,14 @@ class MixMaskMoCo(MixMaskMixin, MoCo):
             return self.head.loss(l_pos, l_neg)
 
         loss_orig = contrast(q)
-        # MixMask: one extra online pass; the same keys and queue
-        x_mix, lam = self.mix(im_q)
-        q_mix = nn.functional.normalize(self.embed(x_mix), dim=1)
-        loss_mix = self.soft_loss(lam, q_mix, contrast)
+        loss_mix, lam = None, None
+        if self.mixes:  # one extra online pass; the same keys and queue
+            x_mix, lam = self.mix(im_q)
+            q_mix = nn.functional.normalize(self.embed(x_mix), dim=1)
+            loss_mix = self.soft_loss(lam, q_mix, contrast)
         self._dequeue_and_enqueue(k)  # clean keys only
-        return self.mixmask_losses(loss_orig, loss_mix, lam)
+        return self.mixmask_losses(loss_orig, loss_mix, lam,
+                                   embedding_stats(q, k))
 
 
 @MODELS.register_module()
@@ -220,7 +239,8 @@ class MixMaskBYOL(MixMaskMixin, BYOL):
             data_samples (List[DataSample]): Unused.
 
         Returns:
-            dict[str, torch.Tensor]: ``loss_orig``, ``loss_mix``, ``lam``.
+            dict[str, torch.Tensor]: ``loss_orig``, ``loss_mix``, ``lam``
+            (the last two only when mixing), ``emb_std``, ``view_cos``.
         """
         assert isinstance(inputs, list)
         img_v1, img_v2 = inputs[0], inputs[1]
@@ -235,11 +255,15 @@ class MixMaskBYOL(MixMaskMixin, BYOL):
         loss_orig = 2. * (self.head.loss(proj_online_v1, proj_target_v2) +
                           self.head.loss(proj_online_v2, proj_target_v1))
 
-        x_mix, lam = self.mix(img_v1)
-        loss_mix = 2. * self.soft_loss(
-            lam, self.embed(x_mix),
-            lambda z: self.head.loss(z, proj_target_v2))
-        return self.mixmask_losses(loss_orig, loss_mix, lam)
+        loss_mix, lam = None, None
+        if self.mixes:
+            x_mix, lam = self.mix(img_v1)
+            loss_mix = 2. * self.soft_loss(
+                lam, self.embed(x_mix),
+                lambda z: self.head.loss(z, proj_target_v2))
+        return self.mixmask_losses(
+            loss_orig, loss_mix, lam,
+            embedding_stats(proj_online_v1, proj_target_v2))
 
 
 @MODELS.register_module()
@@ -265,7 +289,8 @@ class MixMaskSimSiam(MixMaskMixin, SimSiam):
             data_samples (List[DataSample]): Unused.
 
         Returns:
-            dict[str, torch.Tensor]: ``loss_orig``, ``loss_mix``, ``lam``.
+            dict[str, torch.Tensor]: ``loss_orig``, ``loss_mix``, ``lam``
+            (the last two only when mixing), ``emb_std``, ``view_cos``.
         """
         assert isinstance(inputs, list)
         img_v1, img_v2 = inputs[0], inputs[1]
@@ -274,10 +299,13 @@ class MixMaskSimSiam(MixMaskMixin, SimSiam):
         z2 = self.embed(img_v2)
         loss_orig = 0.5 * (self.head.loss(z1, z2) + self.head.loss(z2, z1))
 
-        x_mix, lam = self.mix(img_v1)
-        loss_mix = 0.5 * self.soft_loss(lam, self.embed(x_mix),
-                                        lambda z: self.head.loss(z, z2))
-        return self.mixmask_losses(loss_orig, loss_mix, lam)
+        loss_mix, lam = None, None
+        if self.mixes:
+            x_mix, lam = self.mix(img_v1)
+            loss_mix = 0.5 * self.soft_loss(lam, self.embed(x_mix),
+                                            lambda z: self.head.loss(z, z2))
+        return self.mixmask_losses(loss_orig, loss_mix, lam,
+                                   embedding_stats(z1, z2))
 
 
 @MODELS.register_module()
@@ -309,7 +337,8 @@ class MixMaskBarlowTwins(MixMaskMixin, BarlowTwins):
             data_samples (List[DataSample]): Unused.
 
         Returns:
-            dict[str, torch.Tensor]: ``loss_orig``, ``loss_mix``, ``lam``.
+            dict[str, torch.Tensor]: ``loss_orig``, ``loss_mix``, ``lam``
+            (the last two only when mixing), ``emb_std``, ``view_cos``.
         """
         assert isinstance(inputs, list)
         img_v1, img_v2 = inputs[0], inputs[1]
@@ -318,8 +347,11 @@ class MixMaskBarlowTwins(MixMaskMixin, BarlowTwins):
         z2 = self.embed(img_v2)
         loss_orig = self.head.loss(z1, z2)
 
-        target = z2.detach() if self.detach_target else z2
-        x_mix, lam = self.mix(img_v1)
-        loss_mix = self.soft_loss(lam, self.embed(x_mix),
-                                  lambda z: self.head.loss(z, target))
-        return self.mixmask_losses(loss_orig, loss_mix, lam)
+        loss_mix, lam = None, None
+        if self.mixes:
+            target = z2.detach() if self.detach_target else z2
+            x_mix, lam = self.mix(img_v1)
+            loss_mix = self.soft_loss(lam, self.embed(x_mix),
+                                      lambda z: self.head.loss(z, target))
+        return self.mixmask_losses(loss_orig, loss_mix, lam,
+                                   embedding_stats(z1, z2))

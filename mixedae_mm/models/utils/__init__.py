@@ -1,3 +1,4 @@
+from .collapse_stats import embedding_stats
 from .homologous_attention import (HomologousAttention, homologous_accuracy,
                                    topk_keep_mask)
 from .homologous_layer import HomologousTransformerEncoderLayer
@@ -12,5 +13,5 @@ __all__ = [
     'HomologousTransformerEncoderLayer', 'check_mixable', 'mix_tokens',
     'num_sources_from_ratio', 'random_mixing_mask', 'source_visibility',
     'unmix_tokens', 'source_image_ids', 'stack_views', 'stacked_view_ids',
-    'MixMaskGenerator'
+    'MixMaskGenerator', 'embedding_stats'
 ]
