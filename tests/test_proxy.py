@@ -157,7 +157,8 @@ def test_whole_chain_at_a_tiny_budget(tmp_path):
                      for n in (50, 100)}
     assert all(0 <= r['top1'] <= 1 for r in saved['finetune'])
     peaks = saved['peak_rss_mib']
-    assert {'parent', 'pretrain mae seed 0',
+    assert {'parent', 'pretrain mae seed 0', 'evaluate mae seed 0',
+            'evaluate raw-pixels seed 0',
             'finetune random-init seed 0 100 labels'} <= set(peaks)
     assert all(0 < v < 8 * 1024 for v in peaks.values()), peaks
     runs = {r['method']: r for r in saved['runs']}

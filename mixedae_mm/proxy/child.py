@@ -1,5 +1,4 @@
 """Run a training child process and measure its peak memory."""
-import os
 import subprocess
 from collections import deque
 from typing import Callable, Dict, List, Optional, Tuple
@@ -7,10 +6,24 @@ from typing import Callable, Dict, List, Optional, Tuple
 __all__ = ['run_child', 'peak_rss_mib']
 
 
-def peak_rss_mib() -> float:
-    """Peak resident memory of this process so far, in MiB (Linux)."""
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_rss_mib(pid: Optional[int] = None) -> Optional[float]:
+    """Peak resident memory (``VmHWM``) of a live process, in MiB, or None
+    where ``/proc`` does not say (another OS, or the process has exited).
+
+    ``getrusage``'s ``ru_maxrss`` is no substitute for a child: across
+    ``exec`` Linux keeps the larger of the old and the new memory map's peak,
+    so a child started by a big parent reports at least the parent's peak.
+    ``VmHWM`` belongs to the process's own memory map.
+    """
+    path = f'/proc/{pid or "self"}/status'
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
 
 
 def run_child(command: List[str],
@@ -23,9 +36,9 @@ def run_child(command: List[str],
     ``on_line``, and return its exit code, its peak resident memory and its
     last lines.
 
-    The child is reaped with ``os.wait4``, whose resource usage is the
-    child's own (``ru_maxrss``: the largest resident set of the child and
-    the processes it waited for, e.g. its data-loader workers).
+    The peak is the child's ``VmHWM`` (:func:`peak_rss_mib`), read at every
+    line it prints and a last time before it is reaped; its data-loader
+    workers are processes of their own and not included.
 
     Args:
         command (list[str]): The command.
@@ -47,12 +60,15 @@ def run_child(command: List[str],
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1)
+        peak = 0.
         for line in child.stdout:
             log.write(line)
             tail.append(line)
+            peak = max(peak, peak_rss_mib(child.pid) or 0.)
             if on_line is not None:
                 on_line(line)
         child.stdout.close()
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, usage.ru_maxrss / 1024, ''.join(tail)
+        # output closed: the child is exiting; its map may still be there
+        peak = max(peak, peak_rss_mib(child.pid) or 0.)
+        child.wait()
+    return child.returncode, peak, ''.join(tail)

@@ -446,6 +446,45 @@ def _finetune(args, name: str, seed: int, cfg, checkpoint: str,
     return results
 
 
+def _evaluate(args, name: str, seed: int, cfg, checkpoint: Optional[str],
+              work_dir: str, data_root: str, threads: int) -> dict:
+    """kNN, low-shot kNN and linear probe of the frozen encoder, in a child
+    process (:mod:`mixedae_mm.proxy.evaluate`): its temporary tensors die
+    with it, and its peak memory is its own."""
+    from ..proxy.child import run_child
+    from ..proxy.rows import ROOT, child_env
+    from ..proxy.stages import stage_path, write_stage
+    out = stage_path(work_dir, 'evaluation')
+    command = [
+        sys.executable, '-m', 'mixedae_mm.proxy.evaluate', '--method', name,
+        '--seed',
+        str(seed), '--out', out, '--data-root', data_root
+    ]
+    if cfg is not None:
+        config = osp.join(work_dir, 'config.py')
+        if not osp.isfile(config):  # the random-init floor's
+            cfg.dump(config)
+        command += ['--config', config, '--checkpoint', checkpoint]
+    for flag, value in (('--train-images', args.eval_train_images),
+                        ('--test-images', args.eval_test_images)):
+        if value is not None:
+            command += [flag, str(value)]
+    start = time.time()
+    returncode, peak, tail = run_child(
+        command, osp.join(work_dir, 'evaluation.log'), ROOT,
+        child_env(threads))
+    if returncode:
+        raise RuntimeError(
+            f'evaluation failed (exit {returncode}): {" ".join(command)}\n'
+            f'last lines of {work_dir}/evaluation.log:\n{tail}')
+    with open(out) as f:
+        record = json.load(f)
+    return write_stage(
+        work_dir, 'evaluation',
+        dict(record, minutes=(time.time() - start) / 60,
+             peak_rss_mib=peak))
+
+
 def run_proxy(args: argparse.Namespace, argv: List[str]) -> dict:
     """Run every planned row; returns the ``results.json`` content (every
     row evaluated in the work dir with the same protocol, also by earlier
@@ -453,8 +492,7 @@ def run_proxy(args: argparse.Namespace, argv: List[str]) -> dict:
     from mmengine.logging import MMLogger
 
     from ..datasets import prepare_fashion_mnist
-    from ..proxy import (FLOORS, METHODS, ProxyData, build_model, evaluate_row,
-                         proxy_config, read_scalars)
+    from ..proxy import FLOORS, METHODS, ProxyData, proxy_config, read_scalars
     from ..proxy.child import peak_rss_mib
     from ..proxy.finetune import save_initial_checkpoint
     from ..proxy.stages import read_stage, write_stage
@@ -471,13 +509,10 @@ def run_proxy(args: argparse.Namespace, argv: List[str]) -> dict:
     print(f'[proxy] family {args.family}: {len(plan)} rows ({plan}), '
           f'{args.epochs} pre-training epoch(s); work dir {args.work_dir}',
           flush=True)
-    data = ProxyData(
-        METHODS['mae'].config, data_root, args.eval_train_images,
-        args.eval_test_images)
     progress = _Progress(len(plan))
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
     if args.jobs > 1:
-        torch.set_num_threads(1)  # the parent evaluates beside the jobs
+        torch.set_num_threads(1)  # the parent works beside the jobs
     rows_by_name = {**METHODS, **FLOORS}
 
     def run_row(index: int, name: str, seed: int) -> None:
@@ -500,12 +535,8 @@ def run_proxy(args: argparse.Namespace, argv: List[str]) -> dict:
         evaluation = None if args.evaluate_only else read_stage(
             work_dir, 'evaluation')
         if evaluation is None:
-            model = None if cfg is None else build_model(
-                cfg, checkpoint, seed)
-            evaluation = write_stage(
-                work_dir, 'evaluation',
-                dict(rows=evaluate_row(method, data, model)))
-            del model
+            evaluation = _evaluate(args, name, seed, cfg, checkpoint,
+                                   work_dir, data_root, threads)
         finetuned = []
         if cfg is not None and method.family in FINETUNED_FAMILIES:
             progress.say(index, f'{name} seed {seed}: fine-tuning ...')
@@ -537,7 +568,8 @@ def run_proxy(args: argparse.Namespace, argv: List[str]) -> dict:
         results['homo_acc_chance'] = _homo_acc_chance(
             METHODS['mixedae'].config)
         results['homo_acc_oracle'] = _appearance_oracle(
-            data, METHODS['mixedae'].config)
+            ProxyData(METHODS['mae'].config, data_root, None,
+                      args.eval_test_images), METHODS['mixedae'].config)
     results['protocol'] = protocol
     results['settings'] = dict(
         family=args.family,
@@ -597,6 +629,9 @@ def _collect(work_dir: str, rows_by_name: dict,
                 dict(method=name, label=method.label, seed=seed, **r)
                 for r in evaluation['rows']
             ]
+            if evaluation.get('peak_rss_mib') is not None:
+                peaks[f'evaluate {name} seed {seed}'] = evaluation[
+                    'peak_rss_mib']
             trained = read_stage(row_dir, 'pretrain')
             if trained is not None:
                 peaks[f'pretrain {name} seed {seed}'] = trained.get(
