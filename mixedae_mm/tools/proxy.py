@@ -217,6 +217,18 @@ def plan_runs(methods: List[str], seeds: List[int]) -> List[tuple]:
             for seed in seeds_for(method, seeds)]
 
 
+def _git_commit() -> Optional[str]:
+    """The commit of the code that runs (None outside a git checkout)."""
+    try:
+        return subprocess.run(['git', 'rev-parse', 'HEAD'],
+                              capture_output=True,
+                              text=True,
+                              cwd=osp.dirname(osp.abspath(__file__)),
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def _environment(argv: List[str]) -> dict:
     import mmcv
     import mmengine
@@ -230,17 +242,9 @@ def _environment(argv: List[str]) -> dict:
                        if line.startswith('model name'))
     except (OSError, StopIteration):
         pass
-    try:
-        commit = subprocess.run(['git', 'rev-parse', 'HEAD'],
-                                capture_output=True,
-                                text=True,
-                                cwd=osp.dirname(osp.abspath(__file__)),
-                                check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = None
     return dict(
         command='python tools/proxy.py ' + ' '.join(argv),
-        git_commit=commit,
+        git_commit=_git_commit(),
         python=platform.python_version(),
         torch=torch.__version__,
         mmengine=mmengine.__version__,
@@ -412,8 +416,10 @@ def _pretrained(args, name: str, seed: int, work_dir: str, data_root: str,
             '(tools/proxy.py without --evaluate-only).')
     cfg = proxy_config(METHODS[name].config, args.epochs, seed, data_root,
                        args.train_images, args.monitor_images)
-    return cfg, write_stage(work_dir, 'pretrain',
-                            train_row(cfg, work_dir, update, threads))
+    return cfg, write_stage(
+        work_dir, 'pretrain',
+        dict(train_row(cfg, work_dir, update, threads),
+             git_commit=_git_commit()))
 
 
 def _finetune(args, name: str, seed: int, cfg, checkpoint: str,
@@ -440,6 +446,7 @@ def _finetune(args, name: str, seed: int, cfg, checkpoint: str,
                     seed=seed,
                     labels=labels,
                     config=config,
+                    git_commit=_git_commit(),
                     **finetune_row(ft_cfg, osp.join(work_dir, stage),
                                    threads)))
         results.append(record)
@@ -482,7 +489,7 @@ def _evaluate(args, name: str, seed: int, cfg, checkpoint: Optional[str],
     return write_stage(
         work_dir, 'evaluation',
         dict(record, minutes=(time.time() - start) / 60,
-             peak_rss_mib=peak))
+             peak_rss_mib=peak, git_commit=_git_commit()))
 
 
 def run_proxy(args: argparse.Namespace, argv: List[str]) -> dict:
