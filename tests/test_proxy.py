@@ -239,3 +239,17 @@ def test_appearance_oracle_against_a_hand_count():
     # K = N keeps every other key: exactly the chance level
     assert appearance_oracle(images, 2, 2, topk=4)['pixels'] == \
         pytest.approx(1 / 3)
+
+
+def test_schedule_warms_up_also_in_one_epoch_runs():
+    from mixedae_mm.proxy import proxy_config
+    config = METHODS['mixedae'].config
+    one = proxy_config(config, 1, 0, 'd', train_images=2048)
+    warm, cosine = one.param_scheduler  # 2048 / 256 = 8 iterations
+    assert (warm.by_epoch, warm.begin, warm.end) == (False, 0, 4)
+    assert (cosine.begin, cosine.end, cosine.T_max) == (4, 8, 4)
+    three = proxy_config(config, 3, 0, 'd')
+    warm, cosine = three.param_scheduler
+    assert (warm.by_epoch, warm.end, cosine.begin, cosine.end) == (True, 1,
+                                                                   1, 3)
+    assert three.train_cfg.max_epochs == 3 and three.randomness.seed == 0

@@ -38,8 +38,9 @@ def proxy_config(config: str,
                  monitor_images: Optional[Sequence[int]] = None) -> Config:
     """A proxy row's config with the run's epochs, seed and data.
 
-    The schedule (1 warm-up epoch, cosine to the end) is rewritten for
-    ``epochs`` the same way for every row.
+    The schedule (1 warm-up epoch, cosine to the end; a 1-epoch run warms
+    up over the first half of its iterations) is rewritten for ``epochs``
+    the same way for every row.
 
     Args:
         config (str): Config path (absolute or relative to the repo root).
@@ -55,27 +56,47 @@ def proxy_config(config: str,
         Config: The config to dump and train.
     """
     cfg = Config.fromfile(osp.join(ROOT, config))
-    warmup = min(1, epochs - 1) if epochs > 1 else 0
     cfg.train_cfg.max_epochs = epochs
-    schedulers = []
-    if warmup:
+    if epochs == 1:
+        # half the epoch of warm-up: from the full lr at iteration 0 the
+        # Siamese rows collapse within ten iterations (docs/mixmask.md)
+        images = train_images or 60000
+        iters = max(1, images // cfg.train_dataloader.batch_size)
+        warm = max(1, iters // 2) if iters > 1 else 0
+        schedulers = [
+            dict(
+                type='LinearLR',
+                start_factor=0.01,
+                by_epoch=False,
+                begin=0,
+                end=warm)
+        ] if warm else []
         schedulers.append(
+            dict(
+                type='CosineAnnealingLR',
+                T_max=iters - warm,
+                eta_min=1e-5,
+                by_epoch=False,
+                begin=warm,
+                end=iters))
+    else:
+        schedulers = [
             dict(
                 type='LinearLR',
                 start_factor=0.01,
                 by_epoch=True,
                 begin=0,
-                end=warmup,
-                convert_to_iter_based=True))
-    schedulers.append(
-        dict(
-            type='CosineAnnealingLR',
-            T_max=epochs - warmup,
-            eta_min=1e-5,
-            by_epoch=True,
-            begin=warmup,
-            end=epochs,
-            convert_to_iter_based=True))
+                end=1,
+                convert_to_iter_based=True),
+            dict(
+                type='CosineAnnealingLR',
+                T_max=epochs - 1,
+                eta_min=1e-5,
+                by_epoch=True,
+                begin=1,
+                end=epochs,
+                convert_to_iter_based=True)
+        ]
     cfg.param_scheduler = schedulers
     cfg.randomness = dict(seed=seed)
     loaders = [cfg.train_dataloader]

@@ -604,10 +604,25 @@ def run_proxy(args: argparse.Namespace, argv: List[str]) -> dict:
     table = write_table(results['summary'],
                         osp.join(args.work_dir, 'results.md'), header,
                         family)
-    write_figure(results['runs'], labels,
-                 osp.join(args.work_dir, 'figure.png'),
-                 results.get('homo_acc_chance'), results['summary'],
-                 results.get('homo_acc_oracle'))
+    figure = osp.join(args.work_dir, 'figure.png')
+    if family == 'siamese':  # kNN monitor and the collapse signals
+        from ..proxy.siamese_report import (collapse_summary, collapse_table,
+                                            write_siamese_figure)
+        results['collapse'] = collapse_summary(results['runs'])
+        floor = [
+            r['knn_top1'] for r in results['rows']
+            if r['method'] == 'random-init-resnet'
+        ]
+        write_siamese_figure(
+            results['runs'], labels, figure,
+            floor_knn=sum(floor) / len(floor) if floor else None)
+        table += '\n' + collapse_table(results['collapse'], labels)
+        with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
+            f.write(table)
+    else:
+        write_figure(results['runs'], labels, figure,
+                     results.get('homo_acc_chance'), results['summary'],
+                     results.get('homo_acc_oracle'))
     _write_json(results, args.work_dir)
     print(table, flush=True)
     print(f'[proxy] done in {results["total_minutes"]:.1f} min: '
