@@ -68,8 +68,19 @@ def tiny_runner_cfg(work_dir: str, data_root: str, max_iters: int = 2,
         type='CheckpointHook', interval=max_iters, by_epoch=False)
     cfg.default_hooks.logger.interval = 1
     cfg.log_level = 'WARNING'
+    # mmengine names a run's MessageHub, logger and visualizer after the
+    # experiment, by default the start time to the second: two runners made
+    # in the same second (fast machines) would share one message hub and
+    # mix their loss histories.  A unique name keeps every runner apart.
+    cfg.experiment_name = unique_experiment_name()
     cfg.merge_from_dict(overrides)
     return cfg
+
+
+def unique_experiment_name() -> str:
+    """A run name no other runner in this process has."""
+    import uuid
+    return f'test_{uuid.uuid4().hex}'
 
 
 @pytest.fixture(scope='session')

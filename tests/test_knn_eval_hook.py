@@ -5,6 +5,7 @@ import os.path as osp
 
 import pytest
 import torch
+from conftest import unique_experiment_name
 from mmengine.runner import Runner
 
 from mixedae_mm.datasets import prepare_fashion_mnist
@@ -26,6 +27,7 @@ def _train(work_dir, data_root, with_hook):
     cfg.train_dataloader.persistent_workers = False
     cfg.default_hooks.logger.interval = 1
     cfg.log_level = 'WARNING'
+    cfg.experiment_name = unique_experiment_name()  # a message hub of its own
     if not with_hook:
         cfg.custom_hooks = [
             h for h in cfg.custom_hooks if h.type != 'KNNEvalHook'
