@@ -119,6 +119,11 @@ def test_mean_std_and_table_cells(tmp_path):
     assert cells[:3] == ['M', '0, 1', '70.0 ± 14.1']
 
 
+#: kNN accuracies of the same encoder computed in two processes may differ
+#: by a few queries (5 of the chain test's 500) on float ties
+FLIPPED_QUERIES = 0.01
+
+
 @pytest.mark.slow
 def test_whole_chain_at_a_tiny_budget(tmp_path):
     """Data preparation, Runner pre-training of two rows, frozen evaluation,
@@ -166,8 +171,11 @@ def test_whole_chain_at_a_tiny_budget(tmp_path):
     assert runs['mixedae']['loss_hc_curve'], 'loss_hc was not logged'
     assert 'homo_acc' not in runs['mae']['final']
     assert [p['epoch'] for p in runs['mae']['knn_curve']] == [0, 1]
-    # paired initialisation: every row starts from the same encoder
-    assert runs['mae']['knn_curve'][0] == runs['mixedae']['knn_curve'][0]
+    # paired initialisation: every row starts from the same encoder (bit
+    # for bit: test_source_blind_encoder.py; here as the monitor sees it)
+    for feature in ('cls', 'mean'):
+        assert runs['mae']['knn_curve'][0][feature] == pytest.approx(
+            runs['mixedae']['knn_curve'][0][feature], abs=FLIPPED_QUERIES)
     assert 0 < saved['homo_acc_chance'] < 0.5
     assert saved['environment']['command'].startswith('python tools/proxy')
     table = (work / 'results.md').read_text()
@@ -180,14 +188,18 @@ def test_whole_chain_at_a_tiny_budget(tmp_path):
 
     # the final evaluation sees the model the Runner trained: on the same
     # images as the last kNN monitor, with the same batches and threads,
-    # it computes the same features, so the same accuracy (this catches
-    # e.g. a model built without the config's data preprocessor)
+    # it computes the same features up to float rounding, so the same
+    # accuracy up to a few of the 500 queries whose nearest neighbours tie
+    # (the evaluation runs in another process, whose kernels may round
+    # differently).  This catches e.g. a model built without the config's
+    # data preprocessor, which moved kNN by several points.
     for method in ('mae', 'mixedae'):
         final = {r['feature']: r['knn_top1'] for r in rows
                  if r['method'] == method}
         monitor = runs[method]['knn_curve'][-1]
         for feature in ('cls', 'mean'):
-            assert final[feature] == monitor[feature], (method, feature)
+            assert final[feature] == pytest.approx(
+                monitor[feature], abs=FLIPPED_QUERIES), (method, feature)
 
     # the same command again finds every stage done and runs none; the
     # ablations add their rows to the same table
@@ -216,7 +228,8 @@ def test_whole_chain_at_a_tiny_budget(tmp_path):
     new = {(r['method'], r['feature']): r for r in again['rows']}
     for row in rows:
         if row['method'] == 'mae':
-            assert new['mae', row['feature']]['knn_top1'] == row['knn_top1']
+            assert new['mae', row['feature']]['knn_top1'] == pytest.approx(
+                row['knn_top1'], abs=FLIPPED_QUERIES)
     assert again['settings']['evaluate_only'] is True
     assert not os.path.exists(work / 'mae_seed1')
 
