@@ -29,10 +29,12 @@ def test_siamese_rows_share_one_recipe_and_differ_by_mixmask_only():
     for key in ('backbone', 'neck', 'head', 'queue_len', 'feat_dim',
                 'momentum'):
         assert moco.model[key] == mixmask.model[key], key
-    assert (moco.model.type, mixmask.model.type) == ('MoCo', 'MixMaskMoCo')
+    # MoCo v2 runs through MixMaskMoCo without the mixed term (its loss
+    # bit for bit, tests/test_mixmask.py) to log the same collapse signals
+    assert moco.model.type == mixmask.model.type == 'MixMaskMoCo'
     assert mixmask.model.mask_cfg == dict(
         grid_size=4, mask_ratio=0.5, mode='block')
-    assert mixmask.model.mix_weight == 1.0
+    assert (moco.model.mix_weight, mixmask.model.mix_weight) == (0.0, 1.0)
     assert 'mask_cfg' not in moco.model
     # grey 32 px images: one input channel, two views of the same pipeline
     assert moco.model.backbone.in_channels == 1
@@ -49,6 +51,36 @@ def test_siamese_rows_share_one_recipe_and_differ_by_mixmask_only():
         assert METHODS[name].main
 
 
+def test_recipe_follows_mmpretrains_moco_v2():
+    """The learning rate is MoCo v2's for the batch (linear scaling from
+    MMPretrain's config), the backbone normalises sub-batches (Shuffle BN
+    on one process), and every schedule the tool writes starts with a
+    warm-up from 1 % of it: without one the embeddings collapse."""
+    import mmpretrain
+
+    from mixedae_mm.proxy import proxy_config
+    ref = Config.fromfile(
+        osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'configs',
+                 'mocov2', 'mocov2_resnet50_8xb32-coslr-200e_in1k.py'))
+    ref_batch = ref.auto_scale_lr.base_batch_size  # 8 GPUs x 32
+    for name in SIAMESE:
+        cfg = _cfg(name)
+        batch = cfg.train_dataloader.batch_size
+        assert cfg.optim_wrapper.optimizer.lr == pytest.approx(
+            ref.optim_wrapper.optimizer.lr * batch / ref_batch)
+        assert (cfg.model.backbone.norm_cfg == dict(type='SplitBN',
+                                                    num_splits=8))
+        assert batch % 8 == 0
+        assert cfg.model.head.temperature == ref.model.head.temperature
+        assert cfg.model.neck.type == ref.model.neck.type  # no BN in it
+        for epochs in (2, 5, 10):
+            sched = proxy_config(METHODS[name].config, epochs, 0,
+                                 'data/fashion_mnist').param_scheduler
+            assert sched[0]['type'] == 'LinearLR', epochs
+            assert sched[0]['begin'] == 0 and sched[0]['end'] >= 1
+            assert sched[0]['start_factor'] <= 0.01
+
+
 def test_family_picks_its_rows_floors_and_defaults():
     args = proxy.parse_args(['--family', 'siamese'])
     assert args.methods == SIAMESE + [
@@ -60,7 +92,8 @@ def test_family_picks_its_rows_floors_and_defaults():
     assert args.work_dir == 'work_dirs/proxy_siamese'
     assert proxy.plan_runs(args.methods, args.seeds) == [
         ('mocov2', 0), ('mocov2', 1), ('mixmask-mocov2', 0),
-        ('mixmask-mocov2', 1)
+        ('mixmask-mocov2', 1), ('random-init-resnet', 0),
+        ('random-init-resnet', 1), ('raw-pixels', 0)
     ]
     # the default family is unchanged
     default = proxy.parse_args([])

@@ -52,13 +52,18 @@ __all__ = ['FAMILY_DEFAULTS', 'parse_args', 'plan_runs', 'run_proxy', 'main']
 #: pre-training epochs of the ViT rows, chosen from a measured curve
 #: (docs/proxy.md, "How long")
 DEFAULT_EPOCHS = 6
+#: pre-training epochs of the Siamese rows: MoCo v2 +- MixMask with two
+#: seeds in under an hour on 2 cores (0.38 / 0.70 s per step of 256 images
+#: on one thread; docs/mixmask.md, "Siamese proxy rows")
+SIAMESE_EPOCHS = 10
 #: ``--family``: defaults of a full run (``--quick`` overrides them)
 FAMILY_DEFAULTS = dict(
     mae=dict(epochs=DEFAULT_EPOCHS, seeds=[0, 1, 2],
              work_dir='work_dirs/proxy'),
     ablations=dict(epochs=DEFAULT_EPOCHS, seeds=[0, 1, 2],
                    work_dir='work_dirs/proxy'),
-    siamese=dict(epochs=2, seeds=[0, 1], work_dir='work_dirs/proxy_siamese'))
+    siamese=dict(epochs=SIAMESE_EPOCHS, seeds=[0, 1],
+                 work_dir='work_dirs/proxy_siamese'))
 QUICK = dict(
     epochs=1,
     seeds=[0],
