@@ -9,7 +9,10 @@ def test_peak_memory_is_the_childs_own(tmp_path):
     ballast = bytearray(400 * 2**20)  # the parent holds 400 MiB ...
     ballast[::4096] = b'x' * len(ballast[::4096])  # ... resident
     assert peak_rss_mib() >= 400
-    small = [sys.executable, '-c', 'print("small")']
+    # a small child that lives long enough to be polled (50 ms)
+    small = [
+        sys.executable, '-c', 'import time; print("small"); time.sleep(0.5)'
+    ]
     code, peak, tail = run_child(small, str(tmp_path / 'small.log'),
                                  str(tmp_path))
     assert (code, tail) == (0, 'small\n')
@@ -23,6 +26,16 @@ def test_peak_memory_is_the_childs_own(tmp_path):
     assert code == 0 and 300 <= peak < 500, peak  # inherited: >= 600
     assert (tmp_path / 'big.log').read_text() == 'big\ndone\n'
     del ballast
+
+
+def test_a_child_that_ends_at_once_has_no_peak_rather_than_a_wrong_one(
+        tmp_path):
+    """Its memory map is gone before its output closes: unknown (None),
+    never 0 or the parent's peak."""
+    code, peak, tail = run_child([sys.executable, '-c', 'print("x")'],
+                                 str(tmp_path / 'log'), str(tmp_path))
+    assert (code, tail) == (0, 'x\n')
+    assert peak is None or 0 < peak < 200, peak
 
 
 def test_exit_code_and_lines_are_passed_on(tmp_path):

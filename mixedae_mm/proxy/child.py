@@ -1,5 +1,6 @@
 """Run a training child process and measure its peak memory."""
 import subprocess
+import threading
 from collections import deque
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -26,19 +27,54 @@ def peak_rss_mib(pid: Optional[int] = None) -> Optional[float]:
     return None
 
 
+class _PeakSampler(threading.Thread):
+    """Reads a live process's ``VmHWM`` every ``interval`` seconds until
+    stopped; ``peak`` is the largest value read (None if none was).
+
+    ``VmHWM`` only ever grows while the process lives, and it disappears
+    when the process exits (before its output closes), so a read at its
+    last printed line can come too late; a poll does not depend on when
+    the process prints.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peak: Optional[float] = None
+        self._stop_event = threading.Event()
+        self._lock = threading.Lock()
+
+    def sample(self) -> None:
+        value = peak_rss_mib(self.pid)
+        if value is not None:
+            with self._lock:
+                self.peak = max(self.peak or 0., value)
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.sample()
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> Optional[float]:
+        self._stop_event.set()
+        self.join()
+        return self.peak
+
+
 def run_child(command: List[str],
               log_path: str,
               cwd: str,
               env: Optional[Dict[str, str]] = None,
               on_line: Optional[Callable[[str], None]] = None
-              ) -> Tuple[int, float, str]:
+              ) -> Tuple[int, Optional[float], str]:
     """Run ``command``, copy its output to ``log_path``, feed every line to
     ``on_line``, and return its exit code, its peak resident memory and its
     last lines.
 
-    The peak is the child's ``VmHWM`` (:func:`peak_rss_mib`), read at every
-    line it prints and a last time before it is reaped; its data-loader
-    workers are processes of their own and not included.
+    The peak is the child's ``VmHWM`` (:func:`peak_rss_mib`), polled every
+    50 ms and at every line it prints while it lives; its data-loader
+    workers are processes of their own and not included.  A child that
+    ends before the first poll has no measured peak (None).
 
     Args:
         command (list[str]): The command.
@@ -48,7 +84,7 @@ def run_child(command: List[str],
         on_line (callable, optional): Called with every output line.
 
     Returns:
-        tuple: ``(returncode, peak_rss_mib, last_40_lines)``.
+        tuple: ``(returncode, peak_rss_mib or None, last_40_lines)``.
     """
     tail = deque(maxlen=40)
     with open(log_path, 'w') as log:
@@ -60,15 +96,17 @@ def run_child(command: List[str],
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1)
-        peak = 0.
-        for line in child.stdout:
-            log.write(line)
-            tail.append(line)
-            peak = max(peak, peak_rss_mib(child.pid) or 0.)
-            if on_line is not None:
-                on_line(line)
-        child.stdout.close()
-        # output closed: the child is exiting; its map may still be there
-        peak = max(peak, peak_rss_mib(child.pid) or 0.)
-        child.wait()
+        sampler = _PeakSampler(child.pid)
+        sampler.start()
+        try:
+            for line in child.stdout:
+                log.write(line)
+                tail.append(line)
+                sampler.sample()
+                if on_line is not None:
+                    on_line(line)
+            child.stdout.close()
+            child.wait()
+        finally:
+            peak = sampler.stop()
     return child.returncode, peak, ''.join(tail)
