@@ -166,9 +166,10 @@ def _rows(work_dir: str, results: dict) -> List[dict]:
                 method=method,
                 seed=seed,
                 epochs=epochs,
-                # the stage's own record; older runs: results.json's
-                git_commit=record.get('git_commit') or results.get(
-                    'environment', {}).get('git_commit'),
+                # the stage's own record only: results.json names the
+                # commit of its last invocation (e.g. the ablations'),
+                # not necessarily the one that pre-trained this row
+                git_commit=record.get('git_commit'),
                 checkpoint=_checkpoint(record, row_dir),
                 encoder=_encoder_spec(cfg, row_dir),
                 data_preprocessor=_preprocessor(cfg),

@@ -99,16 +99,18 @@ def full_table(published: dict) -> str:
 
 def _provenance(published: dict) -> str:
     """Commits, run and protocol of the set, in one sentence."""
-    commits = sorted({(e.get('git_commit') or 'unknown')[:7]
+    commits = sorted({f'`{e["git_commit"][:7]}`' if e.get('git_commit')
+                      else 'a commit not recorded'
                       for e in published['files']})
     protocol = published.get('protocol') or {}
     return (
-        f'Pre-trained at commit {", ".join(f"`{c}`" for c in commits)} '
+        f'Pre-trained at commit {", ".join(commits)} '
         f'for {protocol.get("epochs")} epoch(s) on '
         f'{protocol.get("train_images")} training images, evaluated on '
         f'{protocol.get("eval_test_images")} test images with a bank of '
-        f'{protocol.get("eval_train_images")} (results.json written by '
-        f'`{published.get("results_command")}`). Top-1 in %.')
+        f'{protocol.get("eval_train_images")} (the last command that wrote '
+        f'the run\'s results.json: `{published.get("results_command")}`). '
+        'Top-1 in %.')
 
 
 def _python_dict(values: dict) -> str:
