@@ -31,11 +31,12 @@ from typing import List, Optional
 
 from mmengine.config import Config
 
+from ..utils import file_sha256
 from .methods import METHODS
 from .rows import ROOT
 from .stages import read_stage
 from .weights_eval import (METRICS, TOLERANCE, WEIGHTS_JSON, WeightsError,
-                           evaluate_weights, read_json, sha256)
+                           evaluate_weights, read_json)
 
 __all__ = ['BUDGET_MB', 'publish_weights', 'weights_command']
 
@@ -47,7 +48,7 @@ _ENCODERS = ('MAEViT', 'MixedAEViT', 'VisionTransformer')
 
 def _file_record(path: str) -> dict:
     return dict(
-        file=osp.basename(path), sha256=sha256(path),
+        file=osp.basename(path), sha256=file_sha256(path),
         bytes=osp.getsize(path))
 
 
@@ -207,7 +208,7 @@ def _export(row: dict, staging: str, timm: bool) -> dict:
         entry['timm'] = dict(
             **_file_record(weights),
             config=osp.basename(config),
-            config_sha256=sha256(config))
+            config_sha256=file_sha256(config))
     return entry
 
 

@@ -12,7 +12,6 @@ evaluation (:func:`~mixedae_mm.proxy.rows.evaluate_row` on
 hour per encoder on a CPU).  The files are written by
 :mod:`mixedae_mm.proxy.weights`.
 """
-import hashlib
 import json
 import os.path as osp
 from typing import Dict, List, Optional
@@ -21,11 +20,12 @@ import torch
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
+from ..utils import file_sha256
 from .methods import METHODS
 from .rows import ProxyData, evaluate_row
 
 __all__ = [
-    'WEIGHTS_JSON', 'METRICS', 'TOLERANCE', 'WeightsError', 'sha256',
+    'WEIGHTS_JSON', 'METRICS', 'TOLERANCE', 'WeightsError',
     'read_json', 'read_published', 'check_files', 'build_encoder', 'compare',
     'evaluate_weights'
 ]
@@ -42,12 +42,6 @@ TOLERANCE = 0.002
 
 class WeightsError(RuntimeError):
     """A proxy run or a published folder that cannot be used as is."""
-
-
-def sha256(path: str) -> str:
-    """The sha256 of a file, in hex."""
-    with open(path, 'rb') as f:
-        return hashlib.file_digest(f, 'sha256').hexdigest()
 
 
 def read_json(path: str, remedy: str) -> dict:
@@ -85,7 +79,7 @@ def check_files(weights_dir: str, published: dict) -> None:
             if not osp.isfile(path):
                 problems.append(f'{name}: missing')
                 continue
-            actual = sha256(path)
+            actual = file_sha256(path)
             if actual != expected:
                 problems.append(f'{name}: sha256 {actual}, weights.json '
                                 f'says {expected}')

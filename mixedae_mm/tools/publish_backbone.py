@@ -19,7 +19,6 @@ the timm architecture, ``model_args`` and ``pretrained_cfg``
 (:mod:`mixedae_mm.transfer.timm_export`).
 """
 import argparse
-import hashlib
 import os
 import os.path as osp
 from typing import List, Optional, Tuple
@@ -30,20 +29,13 @@ from mmengine.runner import CheckpointLoader
 from ..models import MixedAEViT
 from ..transfer import backbone_state_dict
 from ..transfer.timm_export import export_timm
+from ..utils import file_sha256
 from ..version import __version__
 
 __all__ = ['publish_backbone', 'publish_timm', 'parse_args', 'main']
 
 #: Entries of the source checkpoint's ``meta`` kept in the published one.
 KEPT_META = ('epoch', 'iter', 'cfg', 'mmengine_version')
-
-
-def _sha256(filename: str) -> str:
-    digest = hashlib.sha256()
-    with open(filename, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _stem(out_file: str) -> str:
@@ -88,7 +80,7 @@ def publish_backbone(in_file: str,
         os.makedirs(osp.dirname(stem), exist_ok=True)
     tmp_file = stem + '.pth.tmp'
     torch.save(dict(meta=meta, state_dict=state_dict), tmp_file)
-    final_file = f'{stem}-{_sha256(tmp_file)[:8]}.pth'
+    final_file = f'{stem}-{file_sha256(tmp_file)[:8]}.pth'
     os.replace(tmp_file, final_file)
     return final_file
 

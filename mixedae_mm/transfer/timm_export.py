@@ -8,7 +8,6 @@ copies, nothing more.  Every source key must map to a timm key: a weight
 timm's model has no place for (layer scale, a pre-norm, the pooled
 ``ln2``) stops the export with its name instead of being dropped.
 """
-import hashlib
 import json
 import math
 import os
@@ -18,6 +17,8 @@ from collections import OrderedDict
 from typing import Dict, Optional, Tuple
 
 import torch
+
+from ..utils.file_hash import file_sha256
 
 __all__ = [
     'TIMM_ARCHS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'timm_model_args',
@@ -170,14 +171,6 @@ def to_timm_state_dict(
     return renamed
 
 
-def _sha256(filename: str) -> str:
-    digest = hashlib.sha256()
-    with open(filename, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def export_timm(state_dict: Dict[str, torch.Tensor],
                 out_stem: str,
                 num_heads: Optional[int] = None,
@@ -214,7 +207,7 @@ def export_timm(state_dict: Dict[str, torch.Tensor],
         tmp_file,
         metadata=dict(architecture=architecture, exported_by='mixedae-mm'))
     if add_hash:
-        out_stem = f'{out_stem}-{_sha256(tmp_file)[:8]}'
+        out_stem = f'{out_stem}-{file_sha256(tmp_file)[:8]}'
     weights_file, config_file = out_stem + '.safetensors', out_stem + '.json'
     os.replace(tmp_file, weights_file)
     img_size = model_args['img_size']

@@ -4,6 +4,7 @@ from .checkpoint_compat import (TRUST_ENV, InvalidCheckpointError,
                                 drop_executable_config,
                                 load_local_checkpoint,
                                 register_checkpoint_loader)
+from .file_hash import file_sha256
 from .package_configs import (config_dir, config_path,
                               register_config_package)
 from .state_dict_diff import StateDictDiff, diff_state_dicts, list_keys
@@ -13,7 +14,7 @@ __all__ = [
     'checkpoint_safe_globals', 'drop_executable_config',
     'load_local_checkpoint', 'register_checkpoint_loader', 'StateDictDiff',
     'diff_state_dicts', 'list_keys', 'config_dir', 'config_path',
-    'register_config_package'
+    'register_config_package', 'file_sha256'
 ]
 
 # ``mixedae_mm::<config>`` paths for mmengine, as ``mmpretrain::``
