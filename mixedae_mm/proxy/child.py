@@ -42,17 +42,12 @@ class _PeakSampler(threading.Thread):
         self.pid, self.interval = pid, interval
         self.peak: Optional[float] = None
         self._stop_event = threading.Event()
-        self._lock = threading.Lock()
-
-    def sample(self) -> None:
-        value = peak_rss_mib(self.pid)
-        if value is not None:
-            with self._lock:
-                self.peak = max(self.peak or 0., value)
 
     def run(self) -> None:
         while not self._stop_event.is_set():
-            self.sample()
+            value = peak_rss_mib(self.pid)
+            if value is not None:
+                self.peak = max(self.peak or 0., value)
             self._stop_event.wait(self.interval)
 
     def stop(self) -> Optional[float]:
@@ -72,7 +67,7 @@ def run_child(command: List[str],
     last lines.
 
     The peak is the child's ``VmHWM`` (:func:`peak_rss_mib`), polled every
-    50 ms and at every line it prints while it lives; its data-loader
+    50 ms while it lives; its data-loader
     workers are processes of their own and not included.  A child that
     ends before the first poll has no measured peak (None).
 
@@ -102,7 +97,6 @@ def run_child(command: List[str],
             for line in child.stdout:
                 log.write(line)
                 tail.append(line)
-                sampler.sample()
                 if on_line is not None:
                     on_line(line)
             child.stdout.close()
