@@ -108,8 +108,10 @@ def format_cell(pair: Optional[tuple], scale: float = 100., digits: int = 1
 
 
 def write_table(summary: List[dict], path: str,
-                header: str = '', family: str = 'mae') -> str:
-    """Write the Markdown table; returns its text.
+                header: str = '', family: str = 'mae',
+                footer: str = '') -> str:
+    """Write the Markdown table (after ``header``, and before ``footer``
+    with an empty line between); returns its text.
 
     Accuracies are top-1 in % on the test images, mean ± sample standard
     deviation over seeds: fine-tuning on each number of labels, kNN (full
@@ -168,6 +170,8 @@ def write_table(summary: List[dict], path: str,
             format_cell(record['minutes'], 1., 1)
         ]) + ' |')
     text = header + '\n'.join(lines) + '\n'
+    if footer:
+        text += '\n' + footer
     with open(path, 'w') as f:
         f.write(text)
     return text

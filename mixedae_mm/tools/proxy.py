@@ -606,10 +606,7 @@ def run_proxy(args: argparse.Namespace, argv: List[str]) -> dict:
               f'{protocol["eval_test_images"]} test images, mean ± std over '
               f'seeds; this invocation ({args.family}) took '
               f'{results["total_minutes"]:.1f} min.\n\n')
-    table = write_table(results['summary'],
-                        osp.join(args.work_dir, 'results.md'), header,
-                        family)
-    figure = osp.join(args.work_dir, 'figure.png')
+    figure, footer = osp.join(args.work_dir, 'figure.png'), ''
     if family == 'siamese':  # kNN monitor and the collapse signals
         from ..proxy.siamese_report import (collapse_summary, collapse_table,
                                             write_siamese_figure)
@@ -621,13 +618,14 @@ def run_proxy(args: argparse.Namespace, argv: List[str]) -> dict:
         write_siamese_figure(
             results['runs'], labels, figure,
             floor_knn=sum(floor) / len(floor) if floor else None)
-        table += '\n' + collapse_table(results['collapse'], labels)
-        with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
-            f.write(table)
+        footer = collapse_table(results['collapse'], labels)
     else:
         write_figure(results['runs'], labels, figure,
                      results.get('homo_acc_chance'), results['summary'],
                      results.get('homo_acc_oracle'))
+    table = write_table(results['summary'],
+                        osp.join(args.work_dir, 'results.md'), header,
+                        family, footer)
     _write_json(results, args.work_dir)
     print(table, flush=True)
     print(f'[proxy] done in {results["total_minutes"]:.1f} min: '
